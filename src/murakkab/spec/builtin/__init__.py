@@ -1,0 +1,1 @@
+"""Packaged workflow specs (YAML), loadable with `murakkab.spec.load_builtin(name)`."""
