@@ -25,6 +25,7 @@ class Source(BaseModel):
     row: int | None = None    # 1-based data row (header excluded); None for a whole-file derivation
     basis: Basis = "measured"
     note: str = ""
+    rows: tuple[int, ...] = ()  # every 1-based data row aggregated into this value (empty: just `row`)
 
     def cite(self) -> str:
         where = f"{self.file}" + (f" row {self.row}" if self.row is not None else "")
@@ -39,8 +40,9 @@ class OperatingPoint(BaseModel):
     tpot_median_s: float = Field(gt=0)       # time per output token (inter-token latency), median
     tpot_p90_s: float = Field(gt=0)
     throughput_tok_s: float = Field(gt=0)    # output tokens/s of the whole instance
-    power_w: float = Field(gt=0)             # average power of all the instance's GPUs
-    energy_per_token_j: float = Field(gt=0)  # GPU energy per output token
+    # None = not measured (e.g. splitwise capped-H100 rows): unknown stays unknown, never guessed
+    power_w: float | None = Field(default=None, gt=0)             # average power of all the instance's GPUs
+    energy_per_token_j: float | None = Field(default=None, gt=0)  # GPU energy per output token
     ttft_s: float | None = None              # time to first token, where known
     mean_output_tokens: float | None = None  # mean output length of the measured workload
     source: Source
