@@ -66,6 +66,55 @@ def catalog() -> None:
         fail(exc)
 
 
+@app.command()
+def validate(
+    files: list[str] = typer.Argument(None, help="Workflow spec YAML files."),
+    builtin: bool = typer.Option(False, "--builtin", help="Also validate every built-in workflow."),
+) -> None:
+    """Check workflow specs against the catalogue: 'ok' per valid spec, one error line per invalid one."""
+    from rich.markup import escape
+
+    from murakkab.spec import builtin_names, load_builtin, load_file
+
+    if not files and not builtin:
+        err_console.print("[bold red]error:[/] no spec given (fix: pass spec files or --builtin)", highlight=False)
+        raise typer.Exit(code=2)
+    jobs = [(f, lambda f=f: load_file(f)) for f in files or []]
+    if builtin:
+        jobs += [(n, lambda n=n: load_builtin(n)) for n in builtin_names()]
+    failed = 0
+    for _, load in jobs:
+        try:
+            wf = load()
+        except MurakkabError as exc:
+            failed += 1
+            err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            continue
+        console.print(f"ok: {escape(wf.name)} ({len(wf.tasks)} tasks)", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(code=2)
+
+
+@app.command()
+def workflows() -> None:
+    """List the built-in workflows with their tasks in execution order."""
+    from murakkab.spec import builtin_names, load_builtin
+
+    table = Table(title="Built-in workflows")
+    for col in ("name", "inputs", "tasks (execution order)", "output"):
+        table.add_column(col)
+    try:
+        for name in builtin_names():
+            wf = load_builtin(name)
+            tasks = "\n".join(f"{n}: {wf.tasks[n].capability}"
+                              + (f" <- {', '.join(wf.predecessors(n))}" if wf.predecessors(n) else "")
+                              for n in wf.topological_order())
+            table.add_row(wf.name, ", ".join(f"{k}: {v}" for k, v in wf.inputs.items()), tasks, wf.output)
+    except MurakkabError as exc:
+        fail(exc)
+    console.print(table)
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 
