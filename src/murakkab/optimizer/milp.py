@@ -1,0 +1,285 @@
+"""The planning MILP (DESIGN.md §4), pure: a `Problem` in, a `Solution` out, solved with HiGHS.
+
+Decisions, for every group g = (workflow, tier):
+  y[g,c]      binary   configuration c (knob values + model per step) serves g
+  x[g,c,t,o]  >= 0     share of g's requests whose step t runs on step option o (a pool)
+  u[g,c,t,o]  binary   option o is used by (g,c,t): only for latency tiers, to bound the critical path
+  L[g,t]      >= 0     latency of step t for g (latency tiers)
+and for every pool candidate p:
+  n[p]        integer  instances, sized for the forecast peak.
+
+Constraints:
+  sum_c y[g,c] = 1                                        one configuration per group
+  sum_o x[g,c,t,o] = y[g,c]                               every step of the chosen config is routed
+  x <= u,  L[g,t] >= lat[o] * u,  sum_{t in path} L <= SLO  critical-path latency (latency tiers)
+  sum alpha * rate_peak[g] * busy[o] * x <= n[p]          pooled capacity on the peak load
+  sum_{p of type h} units[p] * n[p] <= budget[h]          hardware budgets
+Accuracy SLOs and the accuracy floor of latency tiers are applied by leaving infeasible
+configurations out (they are constants per configuration).
+
+Objective (per epoch of T hours):
+  energy: PUE * sum_p [ n[p] * (idle_w + node_w) * T + rate_avg*busy_avg*x * (busy_w - idle_w) * T ]  (Wh)
+  cost:   sum_p n[p] * price_per_hour * T                                                           ($)
+  accuracy: maximise request-weighted accuracy - eps * cost, subject to cost <= budget.
+Power at a pool's average utilisation u is idle + u * (busy - idle), which is what the energy
+objective integrates; instances are provisioned for the whole epoch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import highspy
+import numpy as np
+from scipy.sparse import csc_matrix
+
+from murakkab.errors import MurakkabError
+
+Objective = Literal["energy", "cost", "accuracy"]
+ACCURACY_COST_EPSILON = 1e-3  # papers.md §1.10: the accuracy objective's cost tie-breaker
+
+
+@dataclass(frozen=True)
+class PoolCandidate:
+    """A (model or tool) x hardware x parallelism x operating point that may get instances."""
+    id: str
+    hardware: str
+    units: int                 # accelerators (or CPU nodes) per instance, counted against budgets
+    power_busy_w: float        # per instance at the operating point, accelerators only
+    power_idle_w: float        # per instance, accelerators only
+    node_overhead_w: float     # per instance: share of non-accelerator node power
+    price_usd_per_hour: float  # per instance
+
+
+@dataclass(frozen=True)
+class StepOption:
+    """Running one step of one configuration on one pool."""
+    pool: str
+    latency_s: float     # step latency counted against a latency SLO
+    busy_s: float        # pool instance-seconds per request, for capacity (planning percentile)
+    busy_s_avg: float    # pool instance-seconds per request, for energy (mean tokens)
+
+
+@dataclass(frozen=True)
+class ConfigChoice:
+    id: str
+    accuracy: float
+    steps: dict[str, tuple[StepOption, ...]]   # task -> options; a task absent here takes no time
+
+
+@dataclass(frozen=True)
+class Group:
+    """One (workflow, tier) with its demand and SLO."""
+    id: str
+    rate_peak: float
+    rate_avg: float
+    configs: tuple[ConfigChoice, ...]
+    paths: tuple[tuple[str, ...], ...]          # source-to-sink task paths of the DAG
+    latency_max_s: float | None = None          # latency SLO, if a latency tier
+
+
+@dataclass(frozen=True)
+class Problem:
+    groups: tuple[Group, ...]
+    pools: dict[str, PoolCandidate]
+    objective: Objective = "energy"
+    epoch_h: float = 1.0
+    pue: float = 1.0
+    alpha: float = 1.15                         # peak buffer (papers.md §1.10)
+    budgets: dict[str, int] = field(default_factory=dict)   # hardware -> units available
+    cost_budget_usd: float | None = None        # per epoch; required for the accuracy objective
+    allow_split: bool = True                    # may a step's requests be split across pools
+    mip_rel_gap: float = 1e-4
+    time_limit_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class Solution:
+    status: str
+    config: dict[str, str]                                  # group -> config id
+    shares: dict[tuple[str, str, str], float]               # (group, task, pool) -> share of requests
+    instances: dict[str, int]                               # pool -> instances
+    objective_value: float
+    energy_wh: float
+    cost_usd: float
+    mip_gap: float
+    solve_time_s: float
+    variables: int
+    integer_variables: int
+    constraints: int
+
+
+class InfeasibleProblem(MurakkabError):
+    """No plan meets every constraint; `Problem` analysis lives in optimizer.explain."""
+
+
+class _Builder:
+    """Collects columns and rows, then hands one sparse model to HiGHS."""
+
+    def __init__(self) -> None:
+        self.cost: list[float] = []
+        self.lower: list[float] = []
+        self.upper: list[float] = []
+        self.integer: list[int] = []
+        self.rows_lo: list[float] = []
+        self.rows_hi: list[float] = []
+        self.coo_r: list[int] = []
+        self.coo_c: list[int] = []
+        self.coo_v: list[float] = []
+
+    def var(self, cost: float = 0.0, lo: float = 0.0, hi: float = math.inf, integer: bool = False) -> int:
+        self.cost.append(cost)
+        self.lower.append(lo)
+        self.upper.append(hi)
+        self.integer.append(1 if integer else 0)
+        return len(self.cost) - 1
+
+    def row(self, terms: list[tuple[int, float]], lo: float = -math.inf, hi: float = math.inf) -> None:
+        r = len(self.rows_lo)
+        self.rows_lo.append(lo)
+        self.rows_hi.append(hi)
+        for c, v in terms:
+            if v != 0.0:
+                self.coo_r.append(r)
+                self.coo_c.append(c)
+                self.coo_v.append(v)
+
+    def solve(self, sense_max: bool, gap: float, time_limit: float) -> tuple[highspy.Highs, float]:
+        ncol, nrow = len(self.cost), len(self.rows_lo)
+        a = csc_matrix((self.coo_v, (self.coo_r, self.coo_c)), shape=(nrow, ncol))
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = ncol, nrow
+        lp.col_cost_ = np.asarray(self.cost, dtype=float)
+        lp.col_lower_ = np.asarray(self.lower, dtype=float)
+        lp.col_upper_ = np.asarray(self.upper, dtype=float)
+        lp.row_lower_ = np.asarray(self.rows_lo, dtype=float)
+        lp.row_upper_ = np.asarray(self.rows_hi, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = a.indices.astype(np.int32)
+        lp.a_matrix_.value_ = a.data.astype(float)
+        lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                           for i in self.integer]
+        lp.sense_ = highspy.ObjSense.kMaximize if sense_max else highspy.ObjSense.kMinimize
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", gap)
+        h.setOptionValue("time_limit", time_limit)
+        h.setOptionValue("threads", 1)
+        h.passModel(lp)
+        t0 = time.perf_counter()
+        h.run()
+        return h, time.perf_counter() - t0
+
+
+def solve(problem: Problem) -> Solution:
+    """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint."""
+    if problem.objective == "accuracy" and problem.cost_budget_usd is None:
+        raise MurakkabError("the accuracy objective needs a cost budget (set cost_budget_usd per epoch)")
+    b = _Builder()
+    T = problem.epoch_h
+    pool_ids = sorted({o.pool for g in problem.groups for c in g.configs for opts in c.steps.values() for o in opts})
+    missing = [p for p in pool_ids if p not in problem.pools]
+    if missing:
+        raise MurakkabError(f"step options name unknown pools: {missing[:5]}")
+
+    # Objective coefficients per unit of each variable (energy Wh, cost $).
+    n_var: dict[str, int] = {}
+    energy_terms: list[tuple[int, float]] = []
+    cost_terms: list[tuple[int, float]] = []
+    for pid in pool_ids:
+        p = problem.pools[pid]
+        n_var[pid] = v = b.var(integer=True)
+        energy_terms.append((v, problem.pue * (p.power_idle_w + p.node_overhead_w) * T))
+        cost_terms.append((v, p.price_usd_per_hour * T))
+
+    capacity: dict[str, list[tuple[int, float]]] = {pid: [] for pid in pool_ids}
+    accuracy_terms: list[tuple[int, float]] = []
+    total_avg_rate = sum(g.rate_avg for g in problem.groups) or 1.0
+    y_var: dict[tuple[str, str], int] = {}
+    x_var: dict[tuple[str, str, str, str], int] = {}
+    for g in problem.groups:
+        if not g.configs:
+            raise InfeasibleProblem(f"group {g.id} has no configuration that meets its SLO")
+        ys = []
+        L = {}
+        if g.latency_max_s is not None:
+            tasks_on_paths = sorted({t for path in g.paths for t in path})
+            L = {t: b.var() for t in tasks_on_paths}
+            for path in g.paths:
+                b.row([(L[t], 1.0) for t in path], hi=g.latency_max_s)
+        for c in g.configs:
+            y = b.var(lo=0, hi=1, integer=True)
+            y_var[(g.id, c.id)] = y
+            ys.append((y, 1.0))
+            accuracy_terms.append((y, g.rate_avg * c.accuracy / total_avg_rate))
+            for t, opts in c.steps.items():
+                row = [(y, -1.0)]
+                for o in opts:
+                    x = b.var(lo=0.0, hi=1.0)
+                    x_var[(g.id, c.id, t, o.pool)] = x
+                    row.append((x, 1.0))
+                    p = problem.pools[o.pool]
+                    capacity[o.pool].append((x, problem.alpha * g.rate_peak * o.busy_s))
+                    # rate (req/s) x busy (instance-s/req) = average busy instances; x watts x hours = Wh
+                    energy_terms.append((x, problem.pue * g.rate_avg * o.busy_s_avg
+                                         * (p.power_busy_w - p.power_idle_w) * T))
+                    if g.latency_max_s is not None or not problem.allow_split:
+                        u = b.var(lo=0, hi=1, integer=True)
+                        b.row([(x, 1.0), (u, -1.0)], hi=0.0)
+                        if g.latency_max_s is not None and t in L:
+                            b.row([(L[t], 1.0), (u, -o.latency_s)], lo=0.0)
+                        if not problem.allow_split:
+                            # x is 0 or equals y: a step runs on exactly one pool
+                            b.row([(x, 1.0), (u, -1.0), (y, -1.0)], lo=-1.0)
+                b.row(row, lo=0.0, hi=0.0)
+        b.row(ys, lo=1.0, hi=1.0)
+
+    for pid, terms in capacity.items():
+        b.row(terms + [(n_var[pid], -1.0)], hi=0.0)
+    for hw, budget in problem.budgets.items():
+        terms = [(n_var[pid], float(problem.pools[pid].units)) for pid in pool_ids if problem.pools[pid].hardware == hw]
+        if terms:
+            b.row(terms, hi=float(budget))
+
+    # Objective (HiGHS takes per-column costs: merge the term lists).
+    def merged(terms: list[tuple[int, float]], scale: float = 1.0) -> None:
+        for v, coef in terms:
+            b.cost[v] += scale * coef
+
+    if problem.objective == "energy":
+        merged(energy_terms)
+        sense_max = False
+    elif problem.objective == "cost":
+        merged(cost_terms)
+        sense_max = False
+    else:
+        b.row(cost_terms, hi=problem.cost_budget_usd)
+        merged(accuracy_terms)
+        merged(cost_terms, -ACCURACY_COST_EPSILON)
+        sense_max = True
+
+    h, elapsed = b.solve(sense_max, problem.mip_rel_gap, problem.time_limit_s)
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    if status not in ("Optimal", "Time limit reached") or info.primal_solution_status != 2:
+        raise InfeasibleProblem(f"HiGHS status: {status}")
+    sol = np.asarray(h.getSolution().col_value)
+
+    def value(terms: list[tuple[int, float]]) -> float:
+        return float(sum(sol[v] * c for v, c in terms))
+
+    config = {gid: cid for (gid, cid), v in y_var.items() if sol[v] > 0.5}
+    shares: dict[tuple[str, str, str], float] = {}
+    for (gid, cid, t, pid), v in x_var.items():
+        if config.get(gid) == cid and sol[v] > 1e-9:
+            shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + float(sol[v])
+    instances = {pid: int(round(sol[v])) for pid, v in n_var.items() if round(sol[v]) > 0}
+    return Solution(
+        status=status, config=config, shares=shares, instances=instances,
+        objective_value=float(info.objective_function_value), energy_wh=value(energy_terms),
+        cost_usd=value(cost_terms), mip_gap=float(info.mip_gap) if math.isfinite(info.mip_gap) else 0.0,
+        solve_time_s=elapsed, variables=len(b.cost), integer_variables=sum(b.integer), constraints=len(b.rows_lo))

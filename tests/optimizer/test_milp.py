@@ -1,0 +1,98 @@
+"""The planning MILP against an exhaustive oracle and hand calculations."""
+
+import math
+import random
+
+import pytest
+
+from murakkab.optimizer.milp import (ConfigChoice, Group, InfeasibleProblem, PoolCandidate, Problem, StepOption,
+                                     solve)
+from tests.optimizer.exhaustive import brute_force
+
+
+def random_problem(rng: random.Random, objective: str) -> Problem:
+    pools = {}
+    for i in range(rng.randint(2, 4)):
+        hw = rng.choice(["A", "B"])
+        busy = rng.uniform(200, 800)
+        pools[f"p{i}"] = PoolCandidate(id=f"p{i}", hardware=hw, units=rng.choice([1, 2, 4]), power_busy_w=busy,
+                                       power_idle_w=rng.uniform(20, 0.5 * busy), node_overhead_w=rng.uniform(0, 100),
+                                       price_usd_per_hour=rng.uniform(1, 10))
+    groups = []
+    for gi in range(rng.randint(1, 2)):
+        configs = []
+        for ci in range(rng.randint(1, 2)):
+            steps = {}
+            for t in ("a", "b"):
+                chosen = rng.sample(sorted(pools), rng.randint(1, 2))
+                steps[t] = tuple(StepOption(pool=p, latency_s=rng.uniform(0.5, 3), busy_s=rng.uniform(0.1, 2),
+                                            busy_s_avg=rng.uniform(0.05, 1)) for p in chosen)
+            configs.append(ConfigChoice(id=f"c{ci}", accuracy=rng.uniform(50, 90), steps=steps))
+        latency = rng.choice([None, rng.uniform(2, 5)])
+        groups.append(Group(id=f"g{gi}", rate_peak=rng.uniform(0.5, 4), rate_avg=rng.uniform(0.2, 2),
+                            configs=tuple(configs), paths=(("a", "b"),), latency_max_s=latency))
+    budgets = {"A": rng.randint(4, 30)} if rng.random() < 0.5 else {}
+    return Problem(groups=tuple(groups), pools=pools, objective=objective, epoch_h=1.0, pue=1.2,
+                   budgets=budgets, allow_split=False, mip_rel_gap=0.0,
+                   cost_budget_usd=rng.uniform(20, 200) if objective == "accuracy" else None)
+
+
+@pytest.mark.parametrize("objective", ["energy", "cost", "accuracy"])
+def test_milp_matches_exhaustive_enumeration(objective):
+    rng = random.Random(7 if objective == "energy" else 11 if objective == "cost" else 13)
+    checked = feasible = 0
+    while checked < 40:
+        problem = random_problem(rng, objective)
+        expected = brute_force(problem)
+        checked += 1
+        if expected is None:
+            with pytest.raises(InfeasibleProblem):
+                solve(problem)
+            continue
+        feasible += 1
+        got = solve(problem)
+        actual = got.objective_value
+        assert actual == pytest.approx(expected, rel=1e-6, abs=1e-6), (problem, got)
+    assert feasible >= 20  # the sample must exercise real optima, not only infeasible cases
+
+
+def test_hand_calculated_energy_and_instances():
+    # One pool: 3 req/s peak x 0.5 instance-s per request x alpha 1.0 = 1.5 busy instances -> 2 instances.
+    pool = PoolCandidate(id="p", hardware="H", units=4, power_busy_w=1000, power_idle_w=200, node_overhead_w=50,
+                         price_usd_per_hour=10)
+    opt = StepOption(pool="p", latency_s=1.0, busy_s=0.5, busy_s_avg=0.25)
+    g = Group(id="g", rate_peak=3.0, rate_avg=2.0, configs=(ConfigChoice(id="c", accuracy=70, steps={"t": (opt,)}),),
+              paths=(("t",),))
+    sol = solve(Problem(groups=(g,), pools={"p": pool}, objective="energy", epoch_h=2.0, pue=1.5, alpha=1.0))
+    assert sol.instances == {"p": 2}
+    # idle+node: 2 x 250 W x 2 h = 1000 Wh; busy: 2 req/s x 0.25 = 0.5 busy instances x 800 W x 2 h = 800 Wh
+    assert sol.energy_wh == pytest.approx(1.5 * (1000 + 800))
+    assert sol.cost_usd == pytest.approx(2 * 10 * 2.0)
+
+
+def test_split_spills_over_a_budget():
+    # The efficient pool's hardware allows one instance; the rest must spill to the other pool.
+    fast = PoolCandidate(id="fast", hardware="H", units=8, power_busy_w=500, power_idle_w=100, node_overhead_w=0,
+                         price_usd_per_hour=1)
+    slow = PoolCandidate(id="slow", hardware="A", units=8, power_busy_w=900, power_idle_w=100, node_overhead_w=0,
+                         price_usd_per_hour=1)
+    opts = (StepOption("fast", 1.0, 1.0, 1.0), StepOption("slow", 1.0, 1.0, 1.0))
+    g = Group(id="g", rate_peak=1.5, rate_avg=1.5, configs=(ConfigChoice("c", 70, {"t": opts}),), paths=(("t",),))
+    sol = solve(Problem(groups=(g,), pools={"fast": fast, "slow": slow}, alpha=1.0, budgets={"H": 8},
+                        mip_rel_gap=0.0))
+    assert sol.instances == {"fast": 1, "slow": 1}
+    assert sol.shares[("g", "t", "fast")] == pytest.approx(1 / 1.5)
+    assert sol.shares[("g", "t", "slow")] == pytest.approx(0.5 / 1.5)
+    with pytest.raises(InfeasibleProblem):
+        solve(Problem(groups=(g,), pools={"fast": fast, "slow": slow}, alpha=1.0, allow_split=False,
+                      budgets={"H": 8, "A": 8}))
+
+
+def test_latency_slo_excludes_slow_options():
+    pools = {p: PoolCandidate(p, "H", 1, 300, 50, 0, 1) for p in ("quick", "cheap")}
+    steps = {"t": (StepOption("quick", 1.0, 1.0, 1.0), StepOption("cheap", 3.0, 0.2, 0.2))}
+    loose = Group("g", 1, 1, (ConfigChoice("c", 80, steps),), (("t",),), latency_max_s=None)
+    tight = Group("g", 1, 1, (ConfigChoice("c", 80, steps),), (("t",),), latency_max_s=2.0)
+    assert set(solve(Problem((loose,), pools)).instances) == {"cheap"}
+    assert set(solve(Problem((tight,), pools)).instances) == {"quick"}
+    assert math.isclose(sum(solve(Problem((tight,), pools)).shares.values()), 1.0)
