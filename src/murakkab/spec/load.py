@@ -44,7 +44,9 @@ def _model_at(path: Path) -> type[BaseModel] | None:
 
 def spec_error_from_validation(exc: ValidationError, data: object, source: SourceMap) -> SpecError:
     """One SpecError for the first problem pydantic found, located by the source map."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # A misspelt key also shows up as a missing one; the misspelling is the news, so report it first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(err["loc"])
     path = _present(data, loc)
     task = None
