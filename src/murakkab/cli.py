@@ -115,6 +115,59 @@ def workflows() -> None:
     console.print(table)
 
 
+from murakkab.energy.cli import energy_app  # noqa: E402  (sub-app; heavy imports stay inside its commands)
+app.add_typer(energy_app, name="energy")
+
+
+def _num(v: float | None, fmt: str, scale: float = 1.0) -> str:
+    return "unknown" if v is None else format(v * scale, fmt)
+
+
+def profile_tables(model: str, hardware: str | None = None, workload: str | None = None):
+    """(header line, tables) for the profiles of a catalogue model."""
+    from murakkab.profiles.store import load_profiles
+    found = load_profiles().for_model(model)
+    profiles = [p for p in found.profiles if (hardware is None or p.key.hardware == hardware)
+                and (workload is None or p.key.workload == workload)]
+    if found.basis == "proxy":
+        head = (f"[bold yellow]PROXY[/]: {model} has no measured profile; these are the profiles of "
+                f"{found.profiled_as} (a stand-in of the same size class: an estimate)")
+    else:
+        head = f"{model}: measured profiles of {found.profiled_as}"
+    head += f" ({len(profiles)} of {len(found.profiles)} profiles shown)"
+    tables = []
+    for p in profiles:
+        title = p.key.label() + (" [PROXY]" if found.basis == "proxy" else "")
+        t = Table(title=title, title_justify="left")
+        for col in ("max_num_seqs", "batch", "TPOT p50 ms", "TPOT p90 ms", "tok/s", "W", "J/token", "source"):
+            t.add_column(col)
+        for pt in p.points:
+            t.add_row(str(pt.max_num_seqs), _num(pt.avg_batch, ".1f"), _num(pt.tpot_median_s, ".2f", 1e3),
+                      _num(pt.tpot_p90_s, ".2f", 1e3), _num(pt.throughput_tok_s, ".1f"), _num(pt.power_w, ".0f"),
+                      _num(pt.energy_per_token_j, ".4f"),
+                      f"{pt.source.file}:{pt.source.row}" + (f" (+{len(pt.source.rows) - 1} rows, {pt.source.basis})"
+                                                             if len(pt.source.rows) > 1 else ""))
+        if p.warnings:
+            t.caption = "warnings: " + "; ".join(p.warnings)
+            t.caption_justify = "left"
+        tables.append(t)
+    return head, tables
+
+
+@app.command()
+def profiles(model: str = typer.Argument(..., help="catalogue model id, e.g. gemma-3-27b"),
+             hardware: str = typer.Option(None, help="only this catalogue hardware, e.g. H100-80GB"),
+             workload: str = typer.Option(None, help="only this workload, e.g. gpqa")) -> None:
+    """Show a model's serving profiles: one table of operating points per profile key, with sources."""
+    try:
+        head, tables = profile_tables(model, hardware, workload)
+    except MurakkabError as exc:
+        fail(exc)
+    console.print(head, highlight=False)
+    for t in tables:
+        console.print(t)
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 
