@@ -33,9 +33,9 @@ PARAM_SOURCES: dict[str, str] = {
     "queries_per_day": f"{PAPER}: 1 billion queries/day",
     "long_share": f"{PAPER}: 10% long queries",
     "grid_g_per_kwh": "estimate: 400 gCO2e/kWh, a round mid-range grid intensity; set your own",
-    "lever_model": f"estimate: 1.5×, low end of {PAPER}'s 1.5–3.5× per lever",
-    "lever_platform": f"estimate: 1.5×, low end of {PAPER}'s 1.5–3.5× per lever",
-    "lever_hardware": f"estimate: 1.5×, low end of {PAPER}'s 1.5–3.5× per lever",
+    "lever_model": "estimate: low end of the paper's 1.5–3.5× per lever",
+    "lever_platform": "estimate: low end of the paper's 1.5–3.5× per lever",
+    "lever_hardware": "estimate: low end of the paper's 1.5–3.5× per lever",
 }
 
 
