@@ -411,3 +411,22 @@ def test_python_api_errors_name_the_task_without_a_file():
         build_workflow(wf.build(output="a"))
     assert info.value.file is None and info.value.line is None and info.value.task == "a"
     assert "unknown task 'b'" in str(info.value)
+
+
+def test_alias_bomb_is_refused_quickly():
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    e = error("\n".join(levels) + "\nname: x\n")  # 10^9 leaves if expanded
+    assert "more than 100000 nodes" in str(e)
+
+
+def test_two_documents_are_refused():
+    e = error("name: x\n---\nname: y\n")
+    assert e.line == 2 and "malformed YAML" in str(e)
+
+
+def test_builder_rejects_bad_preferences_with_a_spec_error():
+    wf = WorkflowBuilder("x", inputs={"p": "text"})
+    with pytest.raises(SpecError) as info:
+        wf.task("a", "chat", prompt=wf.input("p"), prefer={"model": ["qwen3-8b"]})
+    assert info.value.task == "a" and "model" in str(info.value)

@@ -8,7 +8,9 @@ both forms are equal when they describe the same workflow.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+from murakkab.errors import SpecError
 
 KnobValue = StrictInt | StrictStr
 
@@ -99,9 +101,16 @@ class WorkflowBuilder:
 
     def task(self, name: str, capability: str, *, prefer: dict | None = None, forbid: dict | None = None,
              knobs: dict | None = None, **inputs: str) -> str:
-        self.tasks.append(TaskSpec(name=name, capability=capability, inputs=inputs,
-                                   prefer=Preferences(**(prefer or {})), forbid=Preferences(**(forbid or {})),
-                                   knobs=dict(knobs or {})))
+        try:
+            self.tasks.append(TaskSpec(name=name, capability=capability, inputs=inputs,
+                                       prefer=Preferences(**(prefer or {})), forbid=Preferences(**(forbid or {})),
+                                       knobs=dict(knobs or {})))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "task"
+            raise SpecError(f"'{where}': {err['msg'].lower()} (got {err['input']!r})", task=name,
+                            fix="prefer/forbid take 'models' and 'hardware' lists; knobs map names to int or str"
+                            ) from None
         return name
 
     def build(self, output: str) -> WorkflowSpec:
