@@ -1,0 +1,58 @@
+"""Routing: pool choice by plan shares, then the least-loaded instance within the pool."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, TypeVar
+
+from murakkab.errors import MurakkabError
+
+
+class SmoothWeightedRoundRobin:
+    """Deterministic pick by shares (nginx's smooth weighted round-robin).
+
+    Over any window of n picks, option i is chosen within ±1 of n × share_i times, interleaved rather
+    than in bursts, and without random numbers, so two runs route identically."""
+
+    __slots__ = ("weights", "current", "total")
+
+    def __init__(self, shares: Sequence[float]):
+        if not shares or any(not s > 0 for s in shares):
+            raise MurakkabError(f"routing shares must be positive and non-empty, got {list(shares)} "
+                                "(fix: give each pool of a step a share > 0)")
+        self.weights = [float(s) for s in shares]
+        self.total = sum(self.weights)
+        self.current = [0.0] * len(self.weights)
+
+    def pick(self) -> int:
+        if len(self.weights) == 1:
+            return 0
+        cur, w = self.current, self.weights
+        best = 0
+        for i in range(len(w)):
+            cur[i] += w[i]
+            if cur[i] > cur[best]:
+                best = i
+        cur[best] -= self.total
+        return best
+
+
+class Loaded(Protocol):
+    load: int
+
+
+L = TypeVar("L", bound=Loaded)
+
+
+def least_loaded(instances: Sequence[L]) -> L | None:
+    """The instance with the fewest calls in flight + queued; ties go to the earliest in the list
+    (deterministic). None when the sequence is empty (no routable instance)."""
+    best = None
+    best_load = None
+    for inst in instances:
+        ld = inst.load
+        if best_load is None or ld < best_load:
+            best, best_load = inst, ld
+            if ld == 0:
+                break
+    return best

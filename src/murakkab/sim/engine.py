@@ -1,0 +1,545 @@
+"""The event loop: requests run their route's DAG on simulated pools.
+
+Events happen only at arrivals, call completions (prefill done, decode done, tool done) and policy
+ticks. A step starts when all its producers are done; it picks a pool by the plan's shares (smooth
+weighted round-robin, deterministic), then runs `calls_sequential` rounds of `calls_parallel`
+concurrent calls, each sent to the least-loaded ready instance of that pool. Skipped steps take no
+time. The simulator implements `ClusterView`/`PlanView`, so the shared policies drive it directly.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from murakkab.errors import MurakkabError
+from murakkab.plan.schema import Plan, Pool, Route
+from murakkab.policy.accounting import DEFAULT_PREFILL_WEIGHT
+from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
+from murakkab.policy.reoptimizer import EpochReoptimizer
+from murakkab.policy.router import SmoothWeightedRoundRobin, least_loaded
+from murakkab.policy.view import InstanceInfo
+from murakkab.sim.curves import InstanceCurve, store_resolver
+from murakkab.sim.instances import Call, ModelInstance, ToolInstance
+from murakkab.sim.tokens import draw, lognormal_params
+
+CurveResolver = Callable[[Pool], InstanceCurve]
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    seed: int = 0
+    autoscale: bool = False
+    autoscaler: AutoscalerConfig = field(default_factory=AutoscalerConfig)
+    bin_s: float = 60.0                     # width of the time-series bins
+    prefill_weight: float = DEFAULT_PREFILL_WEIGHT
+    record_intervals: bool = False          # keep every instance interval (tests; small runs only)
+
+
+class _PoolRT:
+    __slots__ = ("plan", "id", "kind", "curve", "instances", "routable", "pending", "slots", "hw", "units",
+                 "price", "node_w", "n_made")
+
+    def __init__(self, pool: Pool, curve: InstanceCurve | None):
+        self.plan, self.id, self.kind, self.curve = pool, pool.id, pool.kind, curve
+        self.instances: list = []
+        self.routable: list = []
+        self.pending: deque = deque()       # calls waiting for any ready instance
+        self.slots = curve.max_num_seqs if curve is not None else pool.concurrency
+        self.hw, self.units = pool.hardware, pool.units_per_instance
+        self.price, self.node_w = pool.price_usd_per_hour / 3600.0, pool.node_overhead_w
+        self.n_made = 0
+
+
+class _Step:
+    __slots__ = ("idx", "task", "kind", "skipped", "n_seq", "n_par", "inp", "mu", "sigma", "pools", "services",
+                 "rr", "succ", "n_pred", "agg")
+
+
+class _Route:
+    __slots__ = ("idx", "route", "workflow", "tier_key", "steps", "sources", "slo_s", "accuracy_met")
+
+
+class _Req:
+    __slots__ = ("id", "route", "t0", "wait", "left", "state", "gpu_j", "node_j", "cost", "tok_in", "tok_out")
+
+
+STEP_FIELDS = ("steps", "latency_s", "gpu_j", "node_j", "cost_usd", "tokens_in", "tokens_out")
+
+
+@dataclass
+class RequestRecord:
+    workflow: str
+    tier: str
+    arrival_s: float
+    latency_s: float | None               # None: unfinished when the run ended
+    slo_met: bool
+    gpu_j: float
+    node_j: float
+    cost_usd: float
+    tokens_in: float
+    tokens_out: int
+
+
+@dataclass
+class InstanceRecord:
+    id: str
+    pool: str
+    kind: str
+    hardware: str
+    units: int
+    alloc_s: float
+    release_s: float
+    energy_j: float
+    idle_j: float
+    idle_s: float
+    node_w: float
+    price_usd_per_s: float
+    bins_j: list[float]
+    intervals: list | None
+
+
+@dataclass
+class SimResult:
+    plan: Plan
+    config: SimConfig
+    horizon_s: float
+    end_s: float
+    requests: list[RequestRecord]
+    instances: list[InstanceRecord]
+    steps: dict[tuple[str, str, str], list[float]]   # (workflow, tier, task) -> STEP_FIELDS sums
+    routes: dict[tuple[str, str], Route]
+    forecasts: list = field(default_factory=list)
+    unfinished: int = 0                                # requests never completed (a pool without capacity)
+
+
+def _compile_route(idx: int, route: Route, pools: dict[str, _PoolRT]) -> _Route:
+    names = [s.task for s in route.steps]
+    pos = {n: i for i, n in enumerate(names)}
+    steps = []
+    for i, sp in enumerate(route.steps):
+        st = _Step()
+        st.idx, st.task, st.kind, st.skipped = i, sp.task, sp.kind, sp.skipped
+        st.n_seq, st.n_par = max(sp.calls_sequential, 1), max(sp.calls_parallel, 1)
+        st.inp = sp.input_tokens
+        st.mu, st.sigma = lognormal_params(sp.output_tokens_p50, sp.output_tokens_p90)
+        st.succ, st.n_pred = [], 0
+        st.agg = [0, 0.0, 0.0, 0.0, 0.0, 0.0, 0]   # steps, latency s, gpu J, node J, $, tokens in, tokens out
+        st.pools, st.services = [], []
+        if not sp.skipped:
+            if not sp.pools:
+                raise MurakkabError(f"route {route.workflow}/{route.tier.key}: step '{sp.task}' has no pools "
+                                    "(fix: give every non-skipped step at least one pool share)")
+            for ps in sp.pools:
+                if ps.pool not in pools:
+                    raise MurakkabError(f"route {route.workflow}/{route.tier.key}: step '{sp.task}' uses pool "
+                                        f"'{ps.pool}' that the plan does not define (fix: add it to plan.pools)")
+                st.pools.append(pools[ps.pool])
+                # a tool call's service time: the step's latency on this pool over its sequential calls
+                st.services.append(ps.latency_p50_s / st.n_seq)
+            st.rr = SmoothWeightedRoundRobin([ps.share for ps in sp.pools])
+        steps.append(st)
+    for a, b in route.edges:
+        if a not in pos or b not in pos:
+            raise MurakkabError(f"route {route.workflow}/{route.tier.key}: edge ({a}, {b}) names an unknown step; "
+                                f"steps are {names}")
+        steps[pos[a]].succ.append(steps[pos[b]])
+        steps[pos[b]].n_pred += 1
+    r = _Route()
+    r.idx, r.route, r.workflow, r.tier_key, r.steps = idx, route, route.workflow, route.tier.key, steps
+    r.sources = [s for s in steps if s.n_pred == 0]
+    tier = route.tier
+    r.slo_s = tier.threshold if tier.metric == "latency" else None
+    r.accuracy_met = route.accuracy_percent >= tier.threshold if tier.metric == "accuracy" else (
+        tier.accuracy_floor is None or route.accuracy_percent >= tier.accuracy_floor)
+    return r
+
+
+class Simulator:
+    """One run of a plan over a list of arrivals. Use `run()`; the object also serves as the
+    ClusterView the policies act through."""
+
+    def __init__(self, plan: Plan, arrivals: Sequence[tuple[float, str, str]], *, horizon_s: float,
+                 config: SimConfig = SimConfig(), resolver: CurveResolver | None = None,
+                 reoptimizer: EpochReoptimizer | None = None):
+        self.plan, self.cfg, self.horizon = plan, config, horizon_s
+        self.arrivals = arrivals
+        self.resolver = resolver or store_resolver()
+        self.reopt = reoptimizer
+        self.t = 0.0
+        self._heap: list = []
+        self._seq = 0
+        self.pools: dict[str, _PoolRT] = {}
+        self.all_instances: list = []
+        self.routes: dict[tuple[str, str], _Route] = {}
+        self.route_defs: dict[tuple[str, str], Route] = {}
+        self.tok_rng = random.Random(config.seed * 1_000_003 + 7)
+        self.records: list[RequestRecord] = []
+        self.compiled: list[_Route] = []
+        self.in_flight = 0
+        self._req_id = 0
+        self.autoscaler = ReactiveAutoscaler(config.autoscaler) if config.autoscale else None
+        self._register_plan(plan)
+        self._set_routes(plan)
+        for p in plan.pools:
+            self._allocate(self.pools[p.id], p.instances, 0.0)
+        self._check_arrivals()
+
+    # ---- setup -------------------------------------------------------------------------------
+    def _register_plan(self, plan: Plan) -> None:
+        for pool in plan.pools:
+            if pool.id in self.pools:
+                continue
+            curve = self.resolver(pool) if pool.kind == "model" else None
+            if pool.kind == "tool" and pool.concurrency < 1:
+                raise MurakkabError(f"tool pool '{pool.id}' needs concurrency >= 1")
+            self.pools[pool.id] = _PoolRT(pool, curve)
+
+    def _set_routes(self, plan: Plan) -> None:
+        routes, defs = {}, {}
+        for i, r in enumerate(plan.routes):
+            routes[(r.workflow, r.tier.key)] = _compile_route(i, r, self.pools)
+            self.compiled.append(routes[(r.workflow, r.tier.key)])
+            defs[(r.workflow, r.tier.key)] = r
+        self.routes = routes
+        self.route_defs.update(defs)
+
+    def _check_arrivals(self) -> None:
+        missing = sorted({(w, k) for _, w, k in self.arrivals} - set(self.routes))
+        if missing:
+            known = ", ".join(f"{w}/{k}" for w, k in sorted(self.routes))
+            raise MurakkabError(f"arrivals name (workflow, tier) pairs the plan has no route for: {missing[:5]}; "
+                                f"plan routes: {known} (fix: change the tier mix or re-plan with these tiers)")
+
+    # ---- event plumbing ----------------------------------------------------------------------
+    def _push(self, t: float, fn, arg) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (t, self._seq, fn, arg))
+
+    # ---- instances ---------------------------------------------------------------------------
+    def _allocate(self, prt: _PoolRT, n: int, ready_at: float) -> None:
+        cfg = self.cfg
+        for _ in range(n):
+            prt.n_made += 1
+            iid = f"{prt.id}#{prt.n_made}"
+            if prt.kind == "model":
+                inst = ModelInstance(iid, prt, prt.curve, prt.plan.ttft_s or 0.0, self.t, ready_at, cfg.bin_s,
+                                     cfg.record_intervals, cfg.prefill_weight)
+            else:
+                inst = ToolInstance(iid, prt, prt.slots, prt.plan.power_idle_w, prt.plan.power_busy_w, self.t,
+                                    ready_at, cfg.bin_s, cfg.record_intervals)
+            prt.instances.append(inst)
+            self.all_instances.append(inst)
+            if ready_at <= self.t:
+                prt.routable.append(inst)
+            else:
+                self._push(ready_at, self._on_ready, inst)
+
+    def _on_ready(self, inst) -> None:
+        if inst.draining:
+            return
+        prt = inst.pool
+        prt.routable.append(inst)
+        while prt.pending:
+            call = prt.pending.popleft()
+            self._submit(least_loaded(prt.routable), call)
+
+    def _drain(self, prt: _PoolRT, n: int) -> None:
+        live = [i for i in prt.instances if not i.draining]
+        # provisioning ones first (free to cancel), then least loaded
+        live.sort(key=lambda i: (i.ready_at <= self.t, i.load))
+        for inst in live[:n]:
+            inst.draining = True
+            if inst in prt.routable:
+                prt.routable.remove(inst)
+            if inst.load == 0:
+                self._release(inst)
+
+    def _release(self, inst) -> None:
+        inst.advance(self.t)
+        inst.released = True
+        inst.release_t = self.t
+
+    # ---- calls -------------------------------------------------------------------------------
+    def _submit(self, inst, call: Call) -> None:
+        call.inst = inst
+        inst.load += 1
+        now = self.t
+        if inst.busy < inst.slots:
+            inst.advance(now)
+            self._start(inst, call)
+        else:
+            inst.queue.append(call)
+
+    def _start(self, inst, call: Call) -> None:
+        """Occupy a slot (instance already advanced to now)."""
+        now = self.t
+        inst.busy += 1
+        call.t_start = now
+        if inst.__class__ is ToolInstance:
+            call.a_e, call.a_t = inst.A_e, inst.A_t
+            self._push(now + call.service_s, self._tool_done, call)
+        elif inst.ttft > 0:
+            inst.pre_w += call.inp
+            if inst.pre is not None:
+                inst.pre.add(call)
+            call.a_e, call.a_t = inst.Ap_e, inst.Ap_t
+            self._push(now + inst.ttft, self._prefill_done, call)
+        else:
+            self._decode(inst, call)
+            self._reschedule(inst)
+
+    def _decode(self, inst: ModelInstance, call: Call) -> None:
+        inst.seq += 1
+        call.a_e, call.a_t = inst.Ad_e, inst.Ad_t
+        heapq.heappush(inst.marks, (inst.V + call.out, inst.seq, call))
+        inst.n_dec += 1
+
+    def _reschedule(self, inst: ModelInstance) -> None:
+        inst.version += 1
+        if inst.marks:
+            t = inst.t_last + (inst.marks[0][0] - inst.V) * inst.tpot[inst.n_dec]
+            self._push(t if t > self.t else self.t, self._decode_done, (inst, inst.version))
+
+    def _prefill_done(self, call: Call) -> None:
+        inst = call.inst
+        inst.advance(self.t)
+        call.gpu_j += call.inp * (inst.Ap_e - call.a_e)
+        call.inst_s += call.inp * (inst.Ap_t - call.a_t)
+        inst.pre_w -= call.inp
+        if inst.pre is not None:
+            inst.pre.discard(call)
+        if inst.busy == 1 and inst.pre_w < 1e-6:
+            inst.pre_w = 0.0    # no drift from float sums once nothing prefills
+        self._decode(inst, call)
+        self._reschedule(inst)
+
+    def _decode_done(self, arg) -> None:
+        inst, version = arg
+        if version != inst.version:
+            return  # superseded by a later occupancy change
+        inst.advance(self.t)
+        marks = inst.marks
+        limit = inst.V + _EPS * (1.0 + inst.V)
+        done = []
+        while marks and marks[0][0] <= limit:
+            _, _, call = heapq.heappop(marks)
+            call.gpu_j += inst.Ad_e - call.a_e
+            call.inst_s += inst.Ad_t - call.a_t
+            done.append(call)
+        inst.n_dec -= len(done)
+        self._free(inst, len(done))
+        self._reschedule(inst)
+        for call in done:
+            self._call_done(call)
+
+    def _tool_done(self, call: Call) -> None:
+        inst = call.inst
+        inst.advance(self.t)
+        call.gpu_j += inst.A_e - call.a_e
+        call.inst_s += inst.A_t - call.a_t
+        self._free(inst, 1)
+        self._call_done(call)
+
+    def _free(self, inst, n: int) -> None:
+        inst.busy -= n
+        inst.load -= n
+        q = inst.queue
+        while q and inst.busy < inst.slots:
+            self._start(inst, q.popleft())
+        if inst.draining and inst.load == 0 and not inst.released:
+            self._release(inst)
+
+    # ---- requests ----------------------------------------------------------------------------
+    def _arrive(self, workflow: str, tier_key: str) -> None:
+        route = self.routes[(workflow, tier_key)]
+        if self.reopt is not None:
+            self.reopt.record_arrival(workflow, tier_key)
+        req = _Req()
+        self._req_id += 1
+        req.id, req.route, req.t0 = self._req_id, route, self.t
+        req.wait = [s.n_pred for s in route.steps]
+        req.left = len(route.steps)
+        req.state = [None] * len(route.steps)
+        req.gpu_j = req.node_j = req.cost = req.tok_in = 0.0
+        req.tok_out = 0
+        self.in_flight += 1
+        if not route.steps:
+            self._finish(req)
+            return
+        for s in route.sources:
+            self._start_step(req, s)
+
+    def _start_step(self, req: _Req, s: _Step) -> None:
+        if s.skipped:
+            req.state[s.idx] = [0, 0, None, self.t]
+            self._step_done(req, s)
+            return
+        k = s.rr.pick()
+        req.state[s.idx] = [s.n_seq, 0, k, self.t]
+        self._round(req, s)
+
+    def _round(self, req: _Req, s: _Step) -> None:
+        st = req.state[s.idx]
+        k = st[2]
+        prt = s.pools[k]
+        st[1] = s.n_par
+        now = self.t
+        model = prt.kind == "model"
+        for _ in range(s.n_par):
+            out = draw(self.tok_rng, s.mu, s.sigma) if model else 0
+            call = Call(req, s, s.inp if model else 0.0, out, s.services[k], now)
+            inst = least_loaded(prt.routable)
+            if inst is None:
+                prt.pending.append(call)
+            else:
+                self._submit(inst, call)
+
+    def _call_done(self, call: Call) -> None:
+        req, s = call.req, call.step
+        prt = call.inst.pool
+        node_j, cost = prt.node_w * call.inst_s, prt.price * call.inst_s
+        req.gpu_j += call.gpu_j
+        req.node_j += node_j
+        req.cost += cost
+        req.tok_in += call.inp
+        req.tok_out += call.out
+        agg = s.agg
+        agg[2] += call.gpu_j
+        agg[3] += node_j
+        agg[4] += cost
+        agg[5] += call.inp
+        agg[6] += call.out
+        st = req.state[s.idx]
+        st[1] -= 1
+        if st[1] == 0:
+            st[0] -= 1
+            if st[0] > 0:
+                self._round(req, s)
+            else:
+                self._step_done(req, s)
+
+    def _step_done(self, req: _Req, s: _Step) -> None:
+        agg = s.agg
+        agg[0] += 1
+        agg[1] += self.t - req.state[s.idx][3]
+        for nxt in s.succ:
+            req.wait[nxt.idx] -= 1
+            if req.wait[nxt.idx] == 0:
+                self._start_step(req, nxt)
+        req.left -= 1
+        if req.left == 0:
+            self._finish(req)
+
+    def _finish(self, req: _Req) -> None:
+        self.in_flight -= 1
+        route = req.route
+        lat = self.t - req.t0
+        met = route.accuracy_met and (route.slo_s is None or lat <= route.slo_s + _EPS)
+        self.records.append(RequestRecord(route.workflow, route.tier_key, req.t0, lat, met, req.gpu_j, req.node_j,
+                                          req.cost, req.tok_in, req.tok_out))
+
+    # ---- policies ----------------------------------------------------------------------------
+    def _autoscale_tick(self, _arg) -> None:
+        self.autoscaler.tick(self)
+        if self.t < self.horizon:
+            self._push(self.t + self.cfg.autoscaler.interval_s, self._autoscale_tick, None)
+
+    def _epoch_tick(self, _arg) -> None:
+        self.reopt.on_epoch(self)
+        if self.t + self.reopt.epoch_s < self.horizon:
+            self._push(self.t + self.reopt.epoch_s, self._epoch_tick, None)
+
+    def _switch_routes(self, plan: Plan) -> None:
+        self._set_routes(plan)
+        self.plan_current = plan
+
+    # ClusterView / PlanView
+    def now(self) -> float:
+        return self.t
+
+    def pool_ids(self) -> list[str]:
+        return list(self.pools)
+
+    def slots_per_instance(self, pool: str) -> int:
+        return self.pools[pool].slots
+
+    def instances(self, pool: str) -> list[InstanceInfo]:
+        return [InstanceInfo(i.id, pool, i.ready_at <= self.t, i.draining, i.load)
+                for i in self.pools[pool].instances if not i.released]
+
+    def add_instances(self, pool: str, n: int, ready_at: float) -> None:
+        if n < 0:
+            raise MurakkabError(f"cannot add {n} instances to pool '{pool}'")
+        self._allocate(self.pools[pool], n, max(ready_at, self.t))
+
+    def remove_instances(self, pool: str, n: int, at: float | None = None) -> None:
+        if at is not None and at > self.t:
+            self._push(at, lambda arg: self._drain(self.pools[arg[0]], arg[1]), (pool, n))
+        else:
+            self._drain(self.pools[pool], n)
+
+    def install_plan(self, plan: Plan, switch_at: float) -> None:
+        self._register_plan(plan)
+        self._push(max(switch_at, self.t), self._switch_routes, plan)
+
+    # ---- run ---------------------------------------------------------------------------------
+    def run(self) -> SimResult:
+        if self.autoscaler is not None:
+            self._push(self.cfg.autoscaler.interval_s, self._autoscale_tick, None)
+        if self.reopt is not None and self.reopt.epoch_s < self.horizon:
+            self._push(self.reopt.epoch_s, self._epoch_tick, None)
+        heap = self._heap
+        arrivals = self.arrivals
+        n_arr, ai = len(arrivals), 0
+        pop = heapq.heappop
+        inf = math.inf
+        while True:
+            ta = arrivals[ai][0] if ai < n_arr else inf
+            if heap and heap[0][0] < ta:
+                t, _, fn, arg = pop(heap)
+                if ai >= n_arr and self.in_flight == 0:
+                    break
+                self.t = t
+                fn(arg)
+            elif ai < n_arr:
+                _, wf, tier = arrivals[ai]
+                ai += 1
+                self.t = ta
+                self._arrive(wf, tier)
+            else:
+                break
+        end = max(self.horizon, self.t)
+        self.t = end
+        out = []
+        for inst in self.all_instances:
+            if not inst.released:
+                inst.advance(end)
+                inst.release_t = end
+            prt = inst.pool
+            out.append(InstanceRecord(inst.id, prt.id, prt.kind, prt.hw, prt.units, inst.alloc_t, inst.release_t,
+                                      inst.energy_j, inst.idle_j, inst.idle_s, prt.node_w, prt.price,
+                                      inst.bins.j, inst.intervals))
+        steps: dict[tuple[str, str, str], list[float]] = {}
+        for r in self.compiled:
+            for s in r.steps:
+                acc = steps.setdefault((r.workflow, r.tier_key, s.task), [0] * len(STEP_FIELDS))
+                for i, v in enumerate(s.agg):
+                    acc[i] += v
+        return SimResult(self.plan, self.cfg, self.horizon, end, self.records, out, steps,
+                         self.route_defs, list(self.reopt.history) if self.reopt else [], self.in_flight)
+
+
+def simulate(plan: Plan, arrivals: Sequence[tuple[float, str, str]], *, horizon_s: float,
+             config: SimConfig = SimConfig(), resolver: CurveResolver | None = None,
+             reoptimizer: EpochReoptimizer | None = None) -> SimResult:
+    """Run `plan` over `arrivals` [(time s, workflow, tier key)] sorted by time; see SimResult."""
+    if any(b[0] < a[0] for a, b in zip(arrivals, arrivals[1:])):
+        raise MurakkabError("arrivals must be sorted by time (fix: sort them before simulating)")
+    return Simulator(plan, arrivals, horizon_s=horizon_s, config=config, resolver=resolver,
+                     reoptimizer=reoptimizer).run()
