@@ -168,6 +168,11 @@ def profiles(model: str = typer.Argument(..., help="catalogue model id, e.g. gem
         console.print(t)
 
 
+from murakkab.sim.cli import simulate as _simulate  # noqa: E402  (heavy imports stay inside the command)
+
+app.command("simulate")(_simulate)
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

@@ -74,6 +74,7 @@ STEP_FIELDS = ("steps", "latency_s", "gpu_j", "node_j", "cost_usd", "tokens_in",
 
 @dataclass
 class RequestRecord:
+    request_id: int
     workflow: str
     tier: str
     arrival_s: float
@@ -166,8 +167,9 @@ class Simulator:
 
     def __init__(self, plan: Plan, arrivals: Sequence[tuple[float, str, str]], *, horizon_s: float,
                  config: SimConfig = SimConfig(), resolver: CurveResolver | None = None,
-                 reoptimizer: EpochReoptimizer | None = None):
+                 reoptimizer: EpochReoptimizer | None = None, progress: Callable[[float], None] | None = None):
         self.plan, self.cfg, self.horizon = plan, config, horizon_s
+        self.progress = progress
         self.arrivals = arrivals
         self.resolver = resolver or store_resolver()
         self.reopt = reoptimizer
@@ -441,7 +443,7 @@ class Simulator:
         route = req.route
         lat = self.t - req.t0
         met = route.accuracy_met and (route.slo_s is None or lat <= route.slo_s + _EPS)
-        self.records.append(RequestRecord(route.workflow, route.tier_key, req.t0, lat, met, req.gpu_j, req.node_j,
+        self.records.append(RequestRecord(req.id, route.workflow, route.tier_key, req.t0, lat, met, req.gpu_j, req.node_j,
                                           req.cost, req.tok_in, req.tok_out))
 
     # ---- policies ----------------------------------------------------------------------------
@@ -510,6 +512,8 @@ class Simulator:
             elif ai < n_arr:
                 _, wf, tier = arrivals[ai]
                 ai += 1
+                if not ai & 8191 and self.progress is not None:
+                    self.progress(ai / n_arr)
                 self.t = ta
                 self._arrive(wf, tier)
             else:
@@ -537,9 +541,11 @@ class Simulator:
 
 def simulate(plan: Plan, arrivals: Sequence[tuple[float, str, str]], *, horizon_s: float,
              config: SimConfig = SimConfig(), resolver: CurveResolver | None = None,
-             reoptimizer: EpochReoptimizer | None = None) -> SimResult:
-    """Run `plan` over `arrivals` [(time s, workflow, tier key)] sorted by time; see SimResult."""
+             reoptimizer: EpochReoptimizer | None = None,
+             progress: Callable[[float], None] | None = None) -> SimResult:
+    """Run `plan` over `arrivals` [(time s, workflow, tier key)] sorted by time; see SimResult.
+    `progress(fraction of arrivals done)` is called now and then."""
     if any(b[0] < a[0] for a, b in zip(arrivals, arrivals[1:])):
         raise MurakkabError("arrivals must be sorted by time (fix: sort them before simulating)")
     return Simulator(plan, arrivals, horizon_s=horizon_s, config=config, resolver=resolver,
-                     reoptimizer=reoptimizer).run()
+                     reoptimizer=reoptimizer, progress=progress).run()

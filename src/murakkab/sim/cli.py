@@ -1,0 +1,74 @@
+"""`murakkab simulate`: parse options, run the simulator, print the summary, write the run directory.
+Heavy imports stay inside the function so `murakkab --help` stays fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def summary_table(s) -> Table:
+    t = Table(title=f"Simulation: {s.requests} requests over {s.horizon_s / 3600:g} h "
+                    f"({s.unfinished} unfinished); energy {s.energy_basis}")
+    for col in ("workflow", "tier", "SLO", "requests", "attainment", "p50 s", "p90 s", "p99 s", "accuracy %"):
+        t.add_column(col)
+    for r in s.slo:
+        f = (lambda v: "-" if v is None else f"{v:.2f}")
+        t.add_row(r.workflow, r.tier, r.slo, str(r.requests), f"{100 * r.attainment:.1f}%", f(r.latency_p50_s),
+                  f(r.latency_p90_s), f(r.latency_p99_s), f"{r.accuracy_percent:.1f}")
+    return t
+
+
+def simulate(
+    plan: Path = typer.Option(..., "--plan", exists=True, dir_okay=False, help="Plan JSON (from the optimizer)"),
+    arrivals: str = typer.Option("diurnal", "--arrivals", help="diurnal | poisson | azure"),
+    hours: float = typer.Option(24.0, "--hours", help="simulated horizon in hours"),
+    rate: float | None = typer.Option(None, "--rate", help="total mean requests/s (default: the plan's rate)"),
+    tier_mix: str = typer.Option("accuracy:good=0.7,latency:good=0.3", "--tier-mix",
+                                 help="tier=fraction,... or 'plan' for the plan's per-route rates"),
+    autoscale: bool = typer.Option(False, "--autoscale/--no-autoscale", help="reactive autoscaler on/off"),
+    seed: int = typer.Option(0, "--seed"),
+    out: Path = typer.Option(Path("runs/sim"), "--out", help="run directory for CSV, plots and summary.json"),
+) -> None:
+    """Run a plan over simulated traffic; print SLO attainment, GPUs, energy and cost."""
+    from rich.progress import Progress
+
+    from murakkab.errors import MurakkabError
+    from murakkab.plan.schema import Plan
+    from murakkab.sim.arrivals import build_arrivals, parse_tier_mix
+    from murakkab.sim.engine import SimConfig, simulate as run_sim
+    from murakkab.sim.report import summarize, write_outputs
+
+    try:
+        try:
+            the_plan = Plan.from_json(plan.read_text())
+        except ValueError as exc:
+            raise MurakkabError(f"{plan} is not a valid Plan JSON: {str(exc).splitlines()[0]} "
+                                "(fix: pass a file written by the optimizer)") from None
+        mix = parse_tier_mix(tier_mix)
+        horizon = hours * 3600.0
+        arr = build_arrivals(the_plan, arrivals, horizon, rate=rate, tier_mix=mix, seed=seed)
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("simulating", total=1.0)
+            res = run_sim(the_plan, arr, horizon_s=horizon, config=SimConfig(seed=seed, autoscale=autoscale),
+                          progress=lambda f: bar.update(task, completed=f))
+        summary = summarize(res, label=f"{the_plan.policy}{'+autoscale' if autoscale else ''}")
+        files = write_outputs(res, summary, out)
+    except MurakkabError as exc:
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    console.print(summary_table(summary))
+    gpus = ", ".join(f"{k}: {v}" for k, v in summary.peak_gpus_by_type.items()) or "none"
+    gh = sum(summary.gpu_hours_by_type.values())
+    console.print(f"peak GPUs {summary.peak_gpus} ({gpus}); GPU-hours {gh:.1f}; "
+                  f"energy {summary.facility_mwh:.4f} MWh facility (PUE {summary.pue:g}, modelled); "
+                  f"cost ${summary.cost_usd:,.2f}; delivered accuracy "
+                  f"{'-' if summary.delivered_accuracy_percent is None else f'{summary.delivered_accuracy_percent:.1f}%'}")
+    console.print(f"wrote {len(files)} files to {out}")

@@ -1,0 +1,253 @@
+"""Run summary, time series, CSV/Parquet files and PNG plots of a simulation.
+
+All energy here is modelled (simulation of profiles), never measured. Facility energy =
+(GPU energy + non-GPU node power × instance time) × PUE. Cost = instance-hours × price, for every
+allocated instance (provisioning, busy, idle or draining). GPU counts are allocated accelerator units
+(instances × units per instance) on GPU hardware; CPU-node tools are counted apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from murakkab.sim.engine import STEP_FIELDS, SimResult
+
+J_PER_MWH = 3.6e9
+
+
+def _is_gpu(hardware: str) -> bool:
+    try:
+        from murakkab.catalog import load_catalog
+        hw = load_catalog().hardware.get(hardware)
+        if hw is not None:
+            return hw.kind == "gpu"
+    except Exception:  # noqa: BLE001 - catalogue unreadable: fall back on the naming convention
+        pass
+    return not hardware.upper().startswith("CPU")
+
+
+@dataclass
+class TierStats:
+    workflow: str
+    tier: str
+    requests: int
+    slo_met: int
+    attainment: float
+    slo: str
+    latency_p50_s: float | None
+    latency_p90_s: float | None
+    latency_p99_s: float | None
+    accuracy_percent: float
+
+
+@dataclass
+class RunSummary:
+    label: str
+    horizon_s: float
+    end_s: float
+    requests: int
+    unfinished: int
+    peak_gpus_by_type: dict[str, int]
+    gpu_hours_by_type: dict[str, float]
+    peak_cpu_nodes_by_type: dict[str, int]
+    instance_mwh: float        # accelerators of model pools + tool instances (GPU or CPU node), no node overhead
+    node_mwh: float
+    idle_instance_mwh: float
+    facility_mwh: float
+    pue: float
+    cost_usd: float
+    delivered_accuracy_percent: float | None
+    slo: list[TierStats]
+    energy_basis: str = "modelled (simulation of profiles)"
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def peak_gpus(self) -> int:
+        return sum(self.peak_gpus_by_type.values())
+
+    @property
+    def slo_attainment(self) -> float | None:
+        n = sum(s.requests for s in self.slo) + self.unfinished
+        return None if n == 0 else sum(s.slo_met for s in self.slo) / n
+
+
+def _pct(sorted_vals: list[float], q: float) -> float | None:
+    if not sorted_vals:
+        return None
+    i = min(len(sorted_vals) - 1, max(0, math.ceil(q * len(sorted_vals)) - 1))
+    return sorted_vals[i]
+
+
+def _peaks(res: SimResult, gpu: bool) -> dict[str, int]:
+    events: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for i in res.instances:
+        if _is_gpu(i.hardware) == gpu:
+            events[i.hardware] += [(i.alloc_s, i.units), (i.release_s, -i.units)]
+    peaks = {}
+    for hw, ev in events.items():
+        ev.sort(key=lambda e: (e[0], e[1]))   # releases before allocations at the same instant
+        cur = best = 0
+        for _, d in ev:
+            cur += d
+            best = max(best, cur)
+        peaks[hw] = best
+    return dict(sorted(peaks.items()))
+
+
+def summarize(res: SimResult, label: str = "run") -> RunSummary:
+    pue = res.plan.pue
+    gpu_j = sum(i.energy_j for i in res.instances)
+    idle_j = sum(i.idle_j for i in res.instances)
+    node_j = sum(i.node_w * (i.release_s - i.alloc_s) for i in res.instances)
+    cost = sum(i.price_usd_per_s * (i.release_s - i.alloc_s) for i in res.instances)
+    gpu_h: dict[str, float] = defaultdict(float)
+    for i in res.instances:
+        if _is_gpu(i.hardware):
+            gpu_h[i.hardware] += i.units * (i.release_s - i.alloc_s) / 3600.0
+    by_tier: dict[tuple[str, str], list] = defaultdict(list)
+    for r in res.requests:
+        by_tier[(r.workflow, r.tier)].append(r)
+    stats, acc_sum = [], 0.0
+    for (wf, tier), rs in sorted(by_tier.items()):
+        route = res.routes[(wf, tier)]
+        lats = sorted(r.latency_s for r in rs)
+        met = sum(r.slo_met for r in rs)
+        t = route.tier
+        slo = (f"latency <= {t.threshold:g} s" if t.metric == "latency" else f"accuracy >= {t.threshold:g}%")
+        stats.append(TierStats(wf, tier, len(rs), met, met / len(rs), slo, _pct(lats, 0.5), _pct(lats, 0.9),
+                               _pct(lats, 0.99), route.accuracy_percent))
+        acc_sum += route.accuracy_percent * len(rs)
+    n = len(res.requests)
+    return RunSummary(label=label, horizon_s=res.horizon_s, end_s=res.end_s, requests=n, unfinished=res.unfinished,
+                      peak_gpus_by_type=_peaks(res, True), gpu_hours_by_type=dict(sorted(gpu_h.items())),
+                      peak_cpu_nodes_by_type=_peaks(res, False), instance_mwh=gpu_j / J_PER_MWH,
+                      node_mwh=node_j / J_PER_MWH, idle_instance_mwh=idle_j / J_PER_MWH,
+                      facility_mwh=(gpu_j + node_j) * pue / J_PER_MWH, pue=pue, cost_usd=cost,
+                      delivered_accuracy_percent=acc_sum / n if n else None, slo=stats)
+
+
+def timeseries(res: SimResult) -> list[dict]:
+    """Per bin and pool: mean instances and units allocated, mean GPU and facility power (W)."""
+    w = res.config.bin_s
+    nbins = max(1, math.ceil(res.end_s / w))
+    rows: dict[tuple[int, str], dict] = {}
+    for i in res.instances:
+        b0, b1 = int(i.alloc_s // w), min(nbins - 1, int(max(i.release_s - 1e-9, i.alloc_s) // w))
+        for b in range(b0, b1 + 1):
+            lo, hi = max(b * w, i.alloc_s), min((b + 1) * w, i.release_s)
+            frac = max(hi - lo, 0.0) / w
+            gj = i.bins_j[b] if b < len(i.bins_j) else 0.0
+            row = rows.setdefault((b, i.pool), {"t_start_s": b * w, "pool": i.pool, "hardware": i.hardware,
+                                                "instances": 0.0, "units": 0.0, "gpu_power_w": 0.0,
+                                                "facility_power_w": 0.0})
+            row["instances"] += frac
+            row["units"] += frac * i.units
+            row["gpu_power_w"] += gj / w
+            row["facility_power_w"] += (gj / w + i.node_w * frac) * res.plan.pue
+    return [rows[k] for k in sorted(rows)]
+
+
+def _write_csv(path: Path, rows: list[dict]) -> None:
+    if not rows:
+        path.write_text("")
+        return
+    with path.open("w", newline="") as fh:
+        wr = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        wr.writeheader()
+        wr.writerows(rows)
+
+
+def _parquet(path: Path, rows: list[dict]) -> bool:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return False
+    if rows:
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    return True
+
+
+def write_outputs(res: SimResult, summary: RunSummary, out: Path) -> list[Path]:
+    """Write summary.json, requests.csv, steps.csv, timeseries.csv, instance_power.csv (+ .parquet
+    when pyarrow is installed) and three PNG plots into `out`; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2))
+    files.append(out / "summary.json")
+    req_rows = [asdict(r) for r in res.requests]
+    step_rows = [{"workflow": k[0], "tier": k[1], "task": k[2], **dict(zip(STEP_FIELDS, v))}
+                 for k, v in sorted(res.steps.items())]
+    ts_rows = timeseries(res)
+    inst_rows = [{"t_start_s": b * res.config.bin_s, "instance": i.id, "pool": i.pool, "hardware": i.hardware,
+                  "gpu_power_w": j / res.config.bin_s} for i in res.instances for b, j in enumerate(i.bins_j)]
+    for name, rows in (("requests", req_rows), ("steps", step_rows), ("timeseries", ts_rows),
+                       ("instance_power", inst_rows)):
+        _write_csv(out / f"{name}.csv", rows)
+        files.append(out / f"{name}.csv")
+        if _parquet(out / f"{name}.parquet", rows):
+            files.append(out / f"{name}.parquet")
+    files += plot(res, ts_rows, out)
+    return files
+
+
+def plot(res: SimResult, ts_rows: list[dict], out: Path) -> list[Path]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    files = []
+    hws = sorted({r["hardware"] for r in ts_rows})
+    bins = sorted({r["t_start_s"] for r in ts_rows})
+    idx = {t: k for k, t in enumerate(bins)}
+    hours = [t / 3600 for t in bins]
+    units = {h: [0.0] * len(bins) for h in hws}
+    power = [0.0] * len(bins)
+    for r in ts_rows:
+        units[r["hardware"]][idx[r["t_start_s"]]] += r["units"]
+        power[idx[r["t_start_s"]]] += r["facility_power_w"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    gpu_hws = [h for h in hws if _is_gpu(h)]
+    if gpu_hws:
+        ax.stackplot(hours, [units[h] for h in gpu_hws], labels=gpu_hws, step="post")
+        ax.legend(loc="upper left")
+    ax.set(xlabel="time (h)", ylabel="GPUs allocated (mean per bin)", title="GPUs over time by type")
+    fig.tight_layout()
+    fig.savefig(out / "gpus_over_time.png", dpi=100)
+    plt.close(fig)
+    files.append(out / "gpus_over_time.png")
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.step(hours, [p / 1000 for p in power], where="post")
+    ax.set(xlabel="time (h)", ylabel="facility power (kW, modelled)", title=f"Power over time (PUE {res.plan.pue:g})")
+    fig.tight_layout()
+    fig.savefig(out / "power_over_time.png", dpi=100)
+    plt.close(fig)
+    files.append(out / "power_over_time.png")
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    by: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for r in res.requests:
+        by[(r.workflow, r.tier)].append(r.latency_s)
+    for k, (key, lats) in enumerate(sorted(by.items())):
+        lats.sort()
+        n = len(lats)
+        line, = ax.step(lats, [(i + 1) / n for i in range(n)], where="post", label=f"{key[0]} {key[1]}")
+        tier = res.routes[key].tier
+        if tier.metric == "latency":
+            ax.axvline(tier.threshold, color=line.get_color(), linestyle="--", linewidth=1)
+    ax.set_xscale("log")
+    ax.set(xlabel="end-to-end latency (s); dashed: latency SLO", ylabel="fraction of requests",
+           title="Latency CDF against each SLO")
+    if by:
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "latency_cdf.png", dpi=100)
+    plt.close(fig)
+    files.append(out / "latency_cdf.png")
+    return files
