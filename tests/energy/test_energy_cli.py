@@ -35,3 +35,18 @@ def test_validate_prints_mape_tables():
     res = runner.invoke(app, ["energy", "validate", "--worst", "3"], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     assert "interpolated" in res.output and "extrapolated" in res.output and "H100-80GB" in res.output
+
+
+def test_estimate_states_throughput_choice_and_compares_with_the_paper():
+    res = runner.invoke(app, ["energy", "estimate", "--draws", "500"], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "Throughput family: Llama-3.1-405B-Instruct (default: dense frontier class" in res.output
+    assert "held flat [paper's assumption] (--throughput-extrapolation flat)" in res.output
+    row = next(line for line in res.output.splitlines() if "fleet, 1e9 queries/day, 10% long" in line)
+    assert "1.8 GWh/day" in row          # the paper's published figure sits next to ours
+    assert "Not the paper's setting" not in res.output
+    res = runner.invoke(app, ["energy", "estimate", "--draws", "500", "--throughput-family", "pooled",
+                              "--throughput-extrapolation", "slope", "--long-share", "0.2"], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "Throughput family: pooled (user choice)" in res.output and "fitted slope to" in res.output
+    assert "Not the paper's setting" in res.output and "long_share=0.2" in res.output

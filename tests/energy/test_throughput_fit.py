@@ -62,3 +62,23 @@ def test_unknown_family_and_unidentifiable_fit_rejected():
         fit_points(pts, per_family=True)
     with pytest.raises(MurakkabError, match="at least 2"):
         fit_points(pts[:1], per_family=False)
+
+
+def test_flat_rule_holds_a_family_at_its_own_measured_range():
+    fit = frontier_fit(per_family=True)
+    fam = "Llama-3.1-405B-Instruct"
+    (pt,) = [p for p in fit.points if p.family == fam]
+    assert fit.family_range(fam) == (pt.output_len, pt.output_len)
+    assert fit.tps([100, 5000, 1e6], fam, "flat") == pytest.approx([pt.node_tps] * 3)
+
+
+def test_slope_rule_extends_the_shared_slope_to_the_fit_range_then_flat():
+    fit = frontier_fit(per_family=True)
+    fam = "Llama-3.1-405B-Instruct"
+    (pt,) = [p for p in fit.points if p.family == fam]
+    hi = max(p.output_len for p in fit.points)
+    # log-linear through the family's point with the fitted slope, by hand
+    assert float(fit.tps(5000, fam, "slope")) == pytest.approx(pt.node_tps * (5000 / pt.output_len) ** fit.slope)
+    assert float(fit.tps(1e6, fam, "slope")) == pytest.approx(pt.node_tps * (hi / pt.output_len) ** fit.slope)
+    with pytest.raises(MurakkabError, match="unknown throughput extrapolation"):
+        fit.tps(300, fam, "linear")

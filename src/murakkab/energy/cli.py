@@ -43,8 +43,12 @@ def estimate(
     power_p95: Optional[float] = typer.Option(None, help="95th percentile node power fraction (0.9)."),
     pue_p5: Optional[float] = typer.Option(None, help="PUE 5th percentile (1.05)."),
     pue_p95: Optional[float] = typer.Option(None, help="PUE 95th percentile (1.40)."),
-    throughput_family: Optional[str] = typer.Option(None, help="'pooled' fit, or a model family of the per-family fit "
-                                                    "(e.g. Llama-3.1-405B-Instruct)."),
+    throughput_family: Optional[str] = typer.Option(None, help="Model family of the per-family fit (default "
+                                                    "Llama-3.1-405B-Instruct, the dense frontier class) or "
+                                                    "'pooled' (all >=200B H100 rows, mostly MoE)."),
+    throughput_extrapolation: Optional[str] = typer.Option(None, help="Beyond the family's measured output lengths: "
+                                                           "'flat' (default, the paper's assumption) or 'slope' "
+                                                           "(extend the fitted slope)."),
     throughput: Optional[float] = typer.Option(None, help="Fixed per-node tokens/s instead of the fit."),
     queries_per_day: Optional[float] = typer.Option(None, help="Fleet queries per day (1e9)."),
     long_share: Optional[float] = typer.Option(None, help="Share of long queries in the fleet (0.10)."),
@@ -56,13 +60,15 @@ def estimate(
     """Per-query energy (median, IQR, mean), test-time scaling, fleet GWh/day, carbon and levers."""
     from murakkab.energy.estimate import estimate as run
     from murakkab.energy.fleet import carbon_g, fleet, levers
-    from murakkab.energy.params import PARAM_SOURCES, make_params
+    from murakkab.energy.params import DEFAULT_THROUGHPUT_FAMILY, PARAM_SOURCES, make_params
+    from murakkab.energy.reference import TOLERANCE, compare, paper_setting_differences
 
     overrides = dict(scenario=scenario, draws=draws, seed=seed, output_median_tokens=output_median,
                      long_output_median_tokens=long_output_median, output_distribution=output_distribution,
                      input_tokens=input_tokens, prefill_weight=prefill_weight, node_max_kw=node_max_kw,
                      power_centre_frac=power_centre, power_p5_frac=power_p5, power_p95_frac=power_p95,
                      pue_p5=pue_p5, pue_p95=pue_p95, throughput_family=throughput_family,
+                     throughput_extrapolation=throughput_extrapolation,
                      throughput_tok_s=throughput, queries_per_day=queries_per_day, long_share=long_share,
                      grid_g_per_kwh=grid, lever_model=lever_model, lever_platform=lever_platform,
                      lever_hardware=lever_hardware)
@@ -87,9 +93,19 @@ def estimate(
     console.print(f"Test-time scaling: {est.token_ratio:.3g}× tokens → {est.energy_ratio:.3g}× median energy.")
     if est.fit is not None:
         fam = p.throughput_family
+        lo, hi = est.fit.family_range(fam)
+        rng = f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}"
+        which = ("default: dense frontier class, as the paper's >200B models; '--throughput-family pooled' "
+                 "for all >=200B H100 rows" if fam == DEFAULT_THROUGHPUT_FAMILY else "user choice")
+        beyond = ("held flat [paper's assumption]" if p.throughput_extrapolation == "flat" else
+                  f"fitted slope to {est.fit.len_range[1]:.0f} tokens, then flat")
+        console.print(f"Throughput family: {fam} ({which}).", markup=False)
         console.print(f"Throughput: log TPS = {est.fit.intercepts[fam]:.3f} + ({est.fit.slope:.3f})·log L_out "
-                      f"[{fam}; R²={est.fit.r2:.2f}; held flat outside {est.fit.len_range[0]:.0f}–"
-                      f"{est.fit.len_range[1]:.0f} tokens]; source: {est.fit.source}", markup=False)
+                      f"[R²={est.fit.r2:.2f}]; measured output lengths of {fam}: {rng} tokens; outside them: "
+                      f"{beyond} (--throughput-extrapolation {p.throughput_extrapolation}); "
+                      f"TPS at the median lengths: {float(est.fit.tps(p.output_median, fam, p.throughput_extrapolation)):.0f}"
+                      f" / {float(est.fit.tps(p.long_output_median_tokens, fam, p.throughput_extrapolation)):.0f}"
+                      f" tok/s; source: {est.fit.source}", markup=False)
     else:
         console.print(f"Throughput: fixed {p.throughput_tok_s:g} tok/s per node [user parameter]", markup=False)
     d = est.baseline_draws
@@ -114,6 +130,20 @@ def estimate(
     console.print(lv)
     console.print(f"Grid intensity {p.grid_g_per_kwh:g} gCO2e/kWh: {PARAM_SOURCES['grid_g_per_kwh']}"
                   if grid is None and config is None else f"Grid intensity {p.grid_g_per_kwh:g} gCO2e/kWh (user).")
+
+    r = Table(title=f"Paper v1 reference figures vs this run (target ±{TOLERANCE:.0%})")
+    for col in ("quantity", "paper v1", "ours", "difference", f"within ±{TOLERANCE:.0%}"):
+        r.add_column(col)
+    for c in compare(est, fl):
+        unit = c.figure.unit
+        r.add_row(c.figure.label, f"{c.figure.paper:.3g} {unit}", f"{c.ours:.3g} {unit}", f"{c.rel_diff:+.0%}",
+                  "yes" if c.within_tolerance else "no")
+    console.print(r)
+    diffs = paper_setting_differences(p)
+    if diffs:
+        console.print("Not the paper's setting, so the comparison is not like-for-like: " + "; ".join(diffs),
+                      markup=False)
+    console.print("Why differences remain: docs/energy.md, 'Comparison with the paper'.", markup=False)
 
 
 @energy_app.command()

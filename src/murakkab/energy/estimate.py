@@ -77,7 +77,7 @@ def draw(params: EstimateParams, output_median: float, fit: ThroughputFit | None
         tps = np.full(n, params.throughput_tok_s)
     else:
         assert fit is not None, "a throughput fit is required when throughput_tok_s is not set"
-        tps = fit.tps(tokens, params.throughput_family)
+        tps = fit.tps(tokens, params.throughput_family, params.throughput_extrapolation)
 
     l_eff = tokens + params.prefill_weight * params.input_tokens
     energy = pue * node_kw * l_eff / (3.6 * tps)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from murakkab.errors import MurakkabError
 
 SCENARIO_OUTPUT_MEDIAN = {"chat": 300.0, "reasoning": 5000.0}
+DEFAULT_THROUGHPUT_FAMILY = "Llama-3.1-405B-Instruct"
 
 PAPER = "arXiv 2509.20241 v1 (papers.md §3)"
 PARAM_SOURCES: dict[str, str] = {
@@ -28,7 +29,12 @@ PARAM_SOURCES: dict[str, str] = {
     "power_p95_frac": f"{PAPER}: 95th percentile 0.9·P_max",
     "pue_p5": f"{PAPER}: PUE 5th percentile 1.05",
     "pue_p95": f"{PAPER}: PUE 95th percentile 1.40",
-    "throughput_family": "derived: log-linear fit to ML.ENERGY v3 frontier rows on H100 (docs/energy.md)",
+    "throughput_family": ("derived: dense frontier class = Llama-3.1-405B-Instruct (FP8, 8×H100, ML.ENERGY v3 "
+                          "row 397), the one dense >200B model we measured, as in the paper's >200B class "
+                          "(DeepSeek-R1, Llama 3.1 405B, Nemotron Ultra); 'pooled' = all >=200B H100 rows, "
+                          "mostly MoE (docs/energy.md)"),
+    "throughput_extrapolation": (f"{PAPER}: TPS held flat beyond the measured output lengths ('flat'); "
+                                 "'slope' extends the fitted log-linear slope instead"),
     "draws": "estimate: 10^4 draws for stable quartiles",
     "queries_per_day": f"{PAPER}: 1 billion queries/day",
     "long_share": f"{PAPER}: 10% long queries",
@@ -55,7 +61,9 @@ class EstimateParams(BaseModel):
     power_p95_frac: float = Field(default=0.9, gt=0, le=1)
     pue_p5: float = Field(default=1.05, ge=1)
     pue_p95: float = Field(default=1.40, ge=1)
-    throughput_family: str = "pooled"               # "pooled" or a model family of the per-family fit
+    # Dense frontier class by default (docs/energy.md); "pooled" or any family of the per-family fit.
+    throughput_family: str = DEFAULT_THROUGHPUT_FAMILY
+    throughput_extrapolation: Literal["flat", "slope"] = "flat"   # beyond the family's measured lengths
     throughput_tok_s: float | None = Field(default=None, gt=0)   # fixed per-node TPS, bypasses the fit
     draws: int = Field(default=10_000, ge=1, le=10_000_000)
     seed: int = 0

@@ -8,13 +8,18 @@ the paper's ``β1 · log L_in`` term is absent and ``L_in`` stays a fixed parame
 
 Two variants: *pooled* (one intercept for all models) and *per family* (one intercept per model
 family, slope shared, so the slope comes only from length variation within a family).
+
+Outside a family's measured output-length range the rule is a choice (`EXTRAPOLATIONS`):
+``flat`` holds TPS at the family's range edge (the paper's assumption of TPS held flat beyond the
+measured lengths); ``slope`` carries the fitted slope across the whole fit's length range (lengths
+measured for *any* family) and holds it flat beyond that, since no data supports the slope there.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +28,7 @@ from murakkab.errors import MurakkabError
 from murakkab.names import did_you_mean
 
 TEXT_TASKS = ("lm-arena-chat", "gpqa")
+EXTRAPOLATIONS = ("flat", "slope")
 
 
 def family_of(model_id: str) -> str:
@@ -48,19 +54,35 @@ class ThroughputFit:
     r2: float
     len_range: tuple[float, float]     # output lengths covered by the data
     source: str                        # provenance line
+    family_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)   # per family (or "pooled")
 
     def families(self) -> list[str]:
         return sorted(self.intercepts)
 
-    def tps(self, output_len: np.ndarray | float, family: str = "pooled") -> np.ndarray:
-        """Per-node tokens/s at the given output length(s). Lengths outside the fitted range are
-        held at the range edge (no extrapolation of the slope)."""
+    def family_range(self, family: str) -> tuple[float, float]:
+        """Output lengths measured for `family` (the whole fit's range for "pooled")."""
+        self._check(family)
+        return self.family_ranges.get(family, self.len_range)
+
+    def tps(self, output_len: np.ndarray | float, family: str = "pooled",
+            extrapolation: str = "flat") -> np.ndarray:
+        """Per-node tokens/s at the given output length(s).
+
+        ``flat``: lengths outside the family's measured range are held at its edge. ``slope``: the
+        fitted slope is used across the fit's whole length range, held flat beyond it."""
+        self._check(family)
+        if extrapolation not in EXTRAPOLATIONS:
+            raise MurakkabError(f"unknown throughput extrapolation '{extrapolation}'"
+                                f"{did_you_mean(extrapolation, list(EXTRAPOLATIONS))} "
+                                f"(fix: use one of {', '.join(EXTRAPOLATIONS)})")
+        lo, hi = self.family_range(family) if extrapolation == "flat" else self.len_range
+        length = np.clip(np.asarray(output_len, dtype=float), lo, hi)
+        return np.exp(self.intercepts[family] + self.slope * np.log(length))
+
+    def _check(self, family: str) -> None:
         if family not in self.intercepts:
             raise MurakkabError(f"unknown throughput family '{family}'{did_you_mean(family, self.families())}"
                                 f" (fix: use one of {', '.join(self.families())})")
-        lo, hi = self.len_range
-        length = np.clip(np.asarray(output_len, dtype=float), lo, hi)
-        return np.exp(self.intercepts[family] + self.slope * np.log(length))
 
 
 def select_points(rows: tuple[MlEnergyRow, ...], *, gpu: str = "H100", min_total_params_b: float = 200.0,
@@ -95,9 +117,11 @@ def fit_points(points: tuple[FitPoint, ...], *, per_family: bool, source: str = 
     resid = y - design @ coef
     ss_tot = float(((y - y.mean()) ** 2).sum())
     r2 = 1.0 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else 1.0
+    ranges = {f: (min(p.output_len for p in points if not per_family or p.family == f),
+                  max(p.output_len for p in points if not per_family or p.family == f)) for f in fams}
     return ThroughputFit(slope=float(coef[0]), intercepts={f: float(c) for f, c in zip(fams, coef[1:])},
                          points=points, r2=r2, len_range=(math.exp(float(x.min())), math.exp(float(x.max()))),
-                         source=source)
+                         source=source, family_ranges=ranges)
 
 
 def frontier_fit(per_family: bool = False, *, gpu: str = "H100", min_total_params_b: float = 200.0) -> ThroughputFit:
