@@ -33,7 +33,8 @@ PARAM_SOURCES: dict[str, str] = {
                           "row 397), the one dense >200B model we measured, as in the paper's >200B class "
                           "(DeepSeek-R1, Llama 3.1 405B, Nemotron Ultra); 'pooled' = all >=200B H100 rows, "
                           "mostly MoE (docs/energy.md)"),
-    "throughput_extrapolation": (f"{PAPER}: TPS held flat beyond the measured output lengths ('flat'); "
+    "throughput_extrapolation": (f"{PAPER}: TPS held flat beyond the measured output lengths ('flat'; stated for the "
+                                 "later version, unverified for v1); "
                                  "'slope' extends the fitted log-linear slope instead"),
     "draws": "estimate: 10^4 draws for stable quartiles",
     "queries_per_day": f"{PAPER}: 1 billion queries/day",
