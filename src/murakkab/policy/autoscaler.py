@@ -4,9 +4,11 @@ they idle. Thresholds are fractions of the operating point's `max_num_seqs` (too
 
 Rule, checked every `interval_s` per pool, on load L = calls in flight + queued over ready,
 non-draining instances, capacity C = ready instances × slots per instance:
-- L > high × C at every check for `window_s`: allocate enough instances to bring L to target × slots
-  per instance (at least one), counting those still provisioning; they accept work after
-  `provisioning_delay_s`.
+- L > high × C at every check for `window_s` and nothing provisioning: allocate enough instances to
+  bring L to target × slots per instance (at least one, at most doubling the pool: a queue built up
+  during a burst overstates the steady load); they accept work after `provisioning_delay_s`. While
+  instances are provisioning the pool is not judged again (cool-down), so one burst is not answered
+  twice.
 - L < low × C at every check for `window_s` and nothing provisioning: drain one instance (never
   below `min_instances`).
 
@@ -64,16 +66,17 @@ class ReactiveAutoscaler:
             slots = view.slots_per_instance(pool)
             load = sum(i.load for i in ready)
             cap = max(len(ready), 1) * slots
-            if load > cfg.high * cap:
+            if provisioning:
+                self._high_since.pop(pool, None)
+                self._low_since.pop(pool, None)
+            elif load > cfg.high * cap:
                 self._low_since.pop(pool, None)
                 since = self._high_since.setdefault(pool, now)
                 if now - since >= cfg.window_s - 1e-9:
-                    want = math.ceil(load / (cfg.target * slots))
-                    add = max(want - len(live), 0 if provisioning else 1)
-                    if add:
-                        view.add_instances(pool, add, now + cfg.provisioning_delay_s)
+                    want = min(math.ceil(load / (cfg.target * slots)), 2 * len(live))
+                    view.add_instances(pool, max(want - len(live), 1), now + cfg.provisioning_delay_s)
                     self._high_since.pop(pool, None)
-            elif load < cfg.low * cap and provisioning == 0:
+            elif load < cfg.low * cap:
                 self._high_since.pop(pool, None)
                 since = self._low_since.setdefault(pool, now)
                 if now - since >= cfg.window_s - 1e-9 and len(live) > cfg.min_instances:
