@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from murakkab.errors import MurakkabError
@@ -21,7 +22,7 @@ def _root() -> None:
 
 def fail(exc: MurakkabError) -> None:
     """Print a user error as one clear line and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 

@@ -27,6 +27,7 @@ objective integrates; instances are provisioned for the whole epoch.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -92,7 +93,7 @@ class Problem:
     budgets: dict[str, int] = field(default_factory=dict)   # hardware -> units available
     cost_budget_usd: float | None = None        # per epoch; required for the accuracy objective
     allow_split: bool = True                    # may a step's requests be split across pools
-    mip_rel_gap: float = 1e-4
+    mip_rel_gap: float = 1e-3
     time_limit_s: float = 60.0
 
 
@@ -175,6 +176,45 @@ class _Builder:
         return h, time.perf_counter() - t0
 
 
+MAX_ROUTE_COMBOS = 3000   # above this many feasible pool assignments, a config falls back to binaries
+
+
+def _latency_mode(g: Group, c: ConfigChoice):
+    """How the latency SLO of (group, config) is enforced, with the options that can ever meet it.
+
+    - "free": every combination of the remaining options meets every path (no constraint needed);
+    - "combos": the feasible combinations, few enough to be routes of their own;
+    - "binary": per-option binaries and step latencies (big-M), for large combination spaces.
+    Options that cannot meet the SLO even with the quickest options elsewhere are dropped first.
+    """
+    steps = dict(c.steps)
+    if g.latency_max_s is None:
+        return steps, "free", ()
+    tau = g.latency_max_s + 1e-9
+    fastest = {t: min((o.latency_s for o in opts), default=0.0) for t, opts in steps.items()}
+    for t, opts in steps.items():
+        through = [p for p in g.paths if t in p]
+        steps[t] = tuple(o for o in opts if all(
+            o.latency_s + sum(fastest.get(u, 0.0) for u in p if u != t) <= tau for p in through))
+    slowest = {t: max((o.latency_s for o in opts), default=0.0) for t, opts in steps.items()}
+    if all(sum(slowest.get(t, 0.0) for t in p) <= tau for p in g.paths):
+        return steps, "free", ()
+    tasks = sorted(steps)
+    space = 1
+    for t in tasks:
+        space *= max(1, len(steps[t]))
+    if space > 50 * MAX_ROUTE_COMBOS:
+        return steps, "binary", ()
+    combos = []
+    for combo in itertools.product(*(steps[t] for t in tasks)):
+        chosen = dict(zip(tasks, combo))
+        if all(sum(chosen[t].latency_s for t in p if t in chosen) <= tau for p in g.paths):
+            combos.append(chosen)
+            if len(combos) > MAX_ROUTE_COMBOS:
+                return steps, "binary", ()
+    return steps, "combos", tuple(combos)
+
+
 def solve(problem: Problem) -> Solution:
     """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint."""
     if problem.objective == "accuracy" and problem.cost_budget_usd is None:
@@ -201,12 +241,14 @@ def solve(problem: Problem) -> Solution:
     total_avg_rate = sum(g.rate_avg for g in problem.groups) or 1.0
     y_var: dict[tuple[str, str], int] = {}
     x_var: dict[tuple[str, str, str, str], int] = {}
+    route_var: dict[tuple[str, str, str, str], list[int]] = {}
     for g in problem.groups:
         if not g.configs:
             raise InfeasibleProblem(f"group {g.id} has no configuration that meets its SLO")
         ys = []
         L = {}
-        if g.latency_max_s is not None:
+        modes = {c.id: _latency_mode(g, c) for c in g.configs}
+        if g.latency_max_s is not None and any(m[1] == "binary" for m in modes.values()):
             tasks_on_paths = sorted({t for path in g.paths for t in path})
             L = {t: b.var() for t in tasks_on_paths}
             for path in g.paths:
@@ -216,21 +258,40 @@ def solve(problem: Problem) -> Solution:
             y_var[(g.id, c.id)] = y
             ys.append((y, 1.0))
             accuracy_terms.append((y, g.rate_avg * c.accuracy / total_avg_rate))
-            for t, opts in c.steps.items():
+            steps, mode, combos = modes[c.id]
+
+            def add_load(var: int, o: StepOption) -> None:
+                p = problem.pools[o.pool]
+                # Valid inequality (share <= 1 <= instances when used): tightens the relaxation of
+                # which pools to open, as in strong facility-location formulations.
+                b.row([(var, 1.0), (n_var[o.pool], -1.0)], hi=0.0)
+                capacity[o.pool].append((var, problem.alpha * g.rate_peak * o.busy_s))
+                # rate (req/s) x busy (instance-s/req) = average busy instances; x watts x hours = Wh
+                energy_terms.append((var, problem.pue * g.rate_avg * o.busy_s_avg * (p.power_busy_w - p.power_idle_w) * T))
+
+            if mode == "combos":
+                # Each feasible assignment of pools to steps is a route of its own: the latency SLO holds
+                # by construction and the LP relaxation stays tight.
+                row = [(y, -1.0)]
+                for k, combo in enumerate(combos):
+                    r = b.var(lo=0.0, hi=1.0, integer=not problem.allow_split)
+                    row.append((r, 1.0))
+                    for t, o in combo.items():
+                        add_load(r, o)
+                        route_var.setdefault((g.id, c.id, t, o.pool), []).append(r)
+                b.row(row, lo=0.0, hi=0.0)
+                continue
+            for t, opts in steps.items():
                 row = [(y, -1.0)]
                 for o in opts:
                     x = b.var(lo=0.0, hi=1.0)
                     x_var[(g.id, c.id, t, o.pool)] = x
                     row.append((x, 1.0))
-                    p = problem.pools[o.pool]
-                    capacity[o.pool].append((x, problem.alpha * g.rate_peak * o.busy_s))
-                    # rate (req/s) x busy (instance-s/req) = average busy instances; x watts x hours = Wh
-                    energy_terms.append((x, problem.pue * g.rate_avg * o.busy_s_avg
-                                         * (p.power_busy_w - p.power_idle_w) * T))
-                    if g.latency_max_s is not None or not problem.allow_split:
+                    add_load(x, o)
+                    if mode == "binary" or not problem.allow_split:
                         u = b.var(lo=0, hi=1, integer=True)
                         b.row([(x, 1.0), (u, -1.0)], hi=0.0)
-                        if g.latency_max_s is not None and t in L:
+                        if mode == "binary" and t in L:
                             b.row([(L[t], 1.0), (u, -o.latency_s)], lo=0.0)
                         if not problem.allow_split:
                             # x is 0 or equals y: a step runs on exactly one pool
@@ -277,6 +338,10 @@ def solve(problem: Problem) -> Solution:
     for (gid, cid, t, pid), v in x_var.items():
         if config.get(gid) == cid and sol[v] > 1e-9:
             shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + float(sol[v])
+    for (gid, cid, t, pid), vs in route_var.items():
+        total = float(sum(sol[v] for v in vs))
+        if config.get(gid) == cid and total > 1e-9:
+            shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + total
     instances = {pid: int(round(sol[v])) for pid, v in n_var.items() if round(sol[v]) > 0}
     return Solution(
         status=status, config=config, shares=shares, instances=instances,

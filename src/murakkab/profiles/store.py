@@ -68,7 +68,10 @@ def load_profiles() -> ProfileStore:
     from murakkab.profiles.workflow import load_workflow_profiles
     catalog = load_catalog()
     # ML.ENERGY repeats three configurations: averaged explicitly (see mlenergy module docstring)
-    models = load_mlenergy(repeats="mean") + load_splitwise()
+    from murakkab.profiles.derive import derive_a100_profiles
+    measured = load_mlenergy(repeats="mean")
+    # A100 counterparts of H100 profiles (basis "derived"; see profiles/derive.py)
+    models = measured + load_splitwise() + derive_a100_profiles(measured)
     check_unique_keys(models)
     return ProfileStore(model_profiles=tuple(models), tool_profiles=tuple(load_tool_profiles(catalog=catalog)),
                         workflow_profiles=load_workflow_profiles(), catalog=catalog)
