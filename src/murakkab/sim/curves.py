@@ -88,9 +88,7 @@ def store_resolver() -> Callable[[Pool], InstanceCurve]:
     try:
         from murakkab.profiles.store import load_profiles  # written in parallel; optional until it lands
         store = load_profiles()
-        items = getattr(store, "models", store)
-        items = items.values() if isinstance(items, dict) else items
-        for prof in items:
+        for prof in store.model_profiles:
             key = getattr(prof, "key", None)
             if key is not None and hasattr(key, "label"):
                 profiles[key.label()] = prof

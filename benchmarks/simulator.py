@@ -1,0 +1,71 @@
+"""Simulator speed: simulated workflow requests per wall-clock second (one process, one core).
+
+Scenarios, both on one optimizer plan (joint policy, energy objective) for video_qa + code_gen +
+reasoning at the Azure 2023 trace's mean rates (code 2.45/s -> code_gen; conversation 5.38/s split
+video_qa/reasoning at the median context), tier mix 70% accuracy:good / 30% latency:good, peak = 1.5 ×
+mean:
+- azure-1h: the packaged 1-hour Azure traces replayed;
+- diurnal-24h: 24 hours of the seeded diurnal generator at the same mean rates (peak/trough 3).
+Only `simulate()` is timed (not planning, arrivals generation or reporting).
+
+    python benchmarks/simulator.py [--plan PLAN.json] [--save-plan PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+from murakkab.plan.schema import Plan
+from murakkab.sim.arrivals import azure_times, build_arrivals
+from murakkab.sim.engine import SimConfig, simulate
+from murakkab.sim.report import summarize
+
+
+def standard_plan() -> Plan:
+    from murakkab.optimizer.api import Demand, PlanRequest, make_plan
+    rates = {wf: len(ts) / 3600.0 for wf, ts in azure_times().items()}
+    demand = {}
+    for wf, r in rates.items():
+        for tier, share in (("accuracy:good", 0.7), ("latency:good", 0.3)):
+            demand[(wf, tier)] = Demand(peak_rps=1.5 * r * share, avg_rps=r * share)
+    return make_plan(PlanRequest(demand=demand))
+
+
+def bench(plan: Plan, kind: str, hours: float, seed: int = 0) -> dict:
+    arr = build_arrivals(plan, kind, hours * 3600.0, seed=seed)
+    t0 = time.perf_counter()
+    res = simulate(plan, arr, horizon_s=hours * 3600.0, config=SimConfig(seed=seed))
+    wall = time.perf_counter() - t0
+    s = summarize(res)
+    return {"scenario": f"{kind}-{hours:g}h", "requests": len(arr), "wall_s": wall, "req_per_s": len(arr) / wall,
+            "slo": s.slo_attainment, "peak_gpus": s.peak_gpus, "mwh": s.facility_mwh}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--plan", type=Path)
+    ap.add_argument("--save-plan", type=Path)
+    args = ap.parse_args()
+    if args.plan:
+        plan = Plan.from_json(args.plan.read_text())
+    else:
+        t = time.perf_counter()
+        plan = standard_plan()
+        print(f"planned in {time.perf_counter() - t:.1f} s")
+    if args.save_plan:
+        args.save_plan.write_text(plan.to_json())
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+          f"python {platform.python_version()}")
+    for kind, hours in (("azure", 1.0), ("diurnal", 24.0)):
+        r = bench(plan, kind, hours)
+        print(f"{r['scenario']}: {r['requests']} workflow requests in {r['wall_s']:.2f} s = "
+              f"{r['req_per_s']:,.0f} requests/s (SLO attainment {100 * r['slo']:.1f}%, peak GPUs {r['peak_gpus']}, "
+              f"{r['mwh']:.3f} MWh)")
+
+
+if __name__ == "__main__":
+    main()
