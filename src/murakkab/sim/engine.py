@@ -306,7 +306,9 @@ class Simulator:
         inst.version += 1
         if inst.marks:
             t = inst.t_last + (inst.marks[0][0] - inst.V) * inst.tpot[inst.n_dec]
-            self._push(t if t > self.t else self.t, self._decode_done, (inst, inst.version))
+            self._seq += 1
+            heapq.heappush(self._heap, (t if t > self.t else self.t, self._seq, self._decode_done,
+                                        (inst, inst.version)))
 
     def _prefill_done(self, call: Call) -> None:
         inst = call.inst
@@ -393,10 +395,11 @@ class Simulator:
         st[1] = s.n_par
         now = self.t
         model = prt.kind == "model"
+        routable = prt.routable
         for _ in range(s.n_par):
             out = draw(self.tok_rng, s.mu, s.sigma) if model else 0
             call = Call(req, s, s.inp if model else 0.0, out, s.services[k], now)
-            inst = least_loaded(prt.routable)
+            inst = routable[0] if len(routable) == 1 else least_loaded(routable)
             if inst is None:
                 prt.pending.append(call)
             else:

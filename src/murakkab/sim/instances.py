@@ -36,11 +36,12 @@ class Call:
 
 class EnergyBins:
     """GPU joules of one instance per fixed-width time bin (its power timeline)."""
-    __slots__ = ("width", "j")
+    __slots__ = ("width", "j", "cur", "start", "end")
 
     def __init__(self, width: float):
         self.width = width
         self.j: list[float] = []
+        self.cur, self.start, self.end = 0, 0.0, -1.0   # the last bin written (callers' fast path)
 
     def add(self, t0: float, t1: float, power: float) -> None:
         w = self.width
@@ -52,6 +53,7 @@ class EnergyBins:
                 j.extend([0.0] * (i + 1 - len(j)))
             if t1 <= end:
                 j[i] += power * (t1 - t0)
+                self.cur, self.start, self.end = i, i * w, end
                 return
             j[i] += power * (end - t0)
             t0 = end
@@ -108,7 +110,11 @@ class ModelInstance(Instance):
         p = self.power[self.busy]
         e = p * dt
         self.energy_j += e
-        self.bins.add(t0, now, p)
+        bins = self.bins
+        if bins.start <= t0 and now <= bins.end:
+            bins.j[bins.cur] += e
+        else:
+            bins.add(t0, now, p)
         if self.busy == 0:
             self.idle_j += e
             self.idle_s += dt
@@ -168,7 +174,11 @@ class ToolInstance(Instance):
         p = self.p_idle + (self.p_busy - self.p_idle) * b / self.slots
         e = p * dt
         self.energy_j += e
-        self.bins.add(t0, now, p)
+        bins = self.bins
+        if bins.start <= t0 and now <= bins.end:
+            bins.j[bins.cur] += e
+        else:
+            bins.add(t0, now, p)
         if b == 0:
             self.idle_j += e
             self.idle_s += dt

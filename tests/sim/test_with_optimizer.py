@@ -1,0 +1,25 @@
+"""A plan the optimizer says meets a latency SLO meets it in simulation at the planned load, with the
+real profile curves; at twice the load without the autoscaler it visibly does not."""
+
+from __future__ import annotations
+
+import pytest
+
+api = pytest.importorskip("murakkab.optimizer.api")
+
+from murakkab.sim.arrivals import build_arrivals  # noqa: E402
+from murakkab.sim.engine import simulate  # noqa: E402
+from murakkab.sim.report import summarize  # noqa: E402
+
+
+@pytest.mark.parametrize("workflow", ["video_qa", "code_gen"])
+def test_optimizer_plan_meets_its_slo_at_planned_load_not_at_double(workflow):
+    rate = 2.0
+    plan = api.make_plan(api.PlanRequest(demand={(workflow, "latency:good"): api.Demand(peak_rps=rate, avg_rps=rate)}))
+    assert plan.routes[0].latency_p90_s <= plan.routes[0].tier.threshold       # the optimizer's claim
+    attainment = {}
+    for mult in (1, 2):
+        arr = build_arrivals(plan, "poisson", 1800.0, rate=rate * mult, tier_mix={"latency:good": 1.0}, seed=1)
+        attainment[mult] = summarize(simulate(plan, arr, horizon_s=1800.0)).slo_attainment
+    assert attainment[1] >= 0.99
+    assert attainment[2] < 0.9
