@@ -1,0 +1,362 @@
+"""The runtime service: registry (workflows, versioned plans), request lifecycle with the journal,
+DAG execution on the cluster, streaming of step events, autoscaler loop.
+
+    rt = Runtime(RuntimeConfig(db_path="murakkab.db"))
+    await rt.start()
+    rid = rt.submit("tenant", "video_qa", "accuracy:good", {...})
+    result = await rt.wait(rid)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from murakkab.errors import MurakkabError
+from murakkab.plan.schema import Plan, Route
+from murakkab.runtime.backends import BackendsConfig
+from murakkab.runtime.calls import NoInstanceLeft
+from murakkab.runtime.cluster import RuntimeCluster
+from murakkab.runtime.dag import StepFailed, check_dag, critical_path, run_dag
+from murakkab.runtime.journal import Journal, RequestRow
+from murakkab.runtime.results import RequestResult, StepResult
+from murakkab.runtime.steps import StepRunner
+from murakkab.runtime.telemetry import RuntimeMetrics, emit_spans
+
+
+class NotFound(MurakkabError):
+    """A workflow, job, plan or route the caller cannot see (HTTP 404)."""
+
+
+class Conflict(MurakkabError):
+    """The request clashes with the server's state, e.g. no deployed plan (HTTP 409)."""
+
+
+class TooBusy(MurakkabError):
+    """A tenant's concurrency limit is reached (HTTP 429)."""
+
+
+class Unavailable(MurakkabError):
+    """No backend instance can serve the request (HTTP 503)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_body_bytes: int = 1_000_000
+    max_dag_tasks: int = 64
+    default_tenant_concurrency: int = 64
+
+
+@dataclass
+class RuntimeConfig:
+    db_path: str = "murakkab.db"
+    plan: Plan | None = None              # deployed at start when the journal has no active plan
+    backends: BackendsConfig = field(default_factory=BackendsConfig)
+    time_scale: float = 1.0               # simulated backend: 1 = real time
+    autoscale: bool = False
+    autoscale_interval_s: float = 10.0    # model seconds
+    limits: Limits = field(default_factory=Limits)
+    max_attempts: int = 3                 # runs of one request across restarts
+    max_tokens: int | None = None         # cap on generated tokens per model call (real backends)
+    seed: int = 0
+
+
+@dataclass
+class _Live:
+    task: asyncio.Task | None = None
+    listeners: list[asyncio.Queue] = field(default_factory=list)
+    result: RequestResult | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Runtime:
+    def __init__(self, config: RuntimeConfig):
+        self.cfg = config
+        self.journal = Journal(config.db_path)
+        self.metrics = RuntimeMetrics()
+        self.cluster: RuntimeCluster | None = None
+        self.plan_version: int | None = None
+        self._live: dict[str, _Live] = {}
+        self._open_by_tenant: dict[str, int] = {}
+        self._bg: list[asyncio.Task] = []
+        self._workflows: dict[tuple[str, str], Any] = {}
+        self.autoscaler = None
+        self._shutdown = False
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        active = self.journal.active_plan()
+        if active is None and self.cfg.plan is not None:
+            self.journal.add_plan(self.cfg.plan.plan_id, self.cfg.plan.to_json(), activate=True)
+            active = self.journal.active_plan()
+        if active is not None:
+            self._install(active[0], Plan.from_json(active[1]))
+        for row in self.journal.recover(self.cfg.max_attempts):
+            self._open_by_tenant[row.tenant] = self._open_by_tenant.get(row.tenant, 0) + 1
+            self.metrics.in_flight.inc()
+            self._launch(row)
+        if self.cfg.autoscale:
+            from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
+            self.autoscaler = ReactiveAutoscaler(AutoscalerConfig())
+            self._bg.append(asyncio.create_task(self._autoscale_loop()))
+
+    async def stop(self) -> None:
+        self._shutdown = True
+        for t in self._bg:
+            t.cancel()
+        for live in list(self._live.values()):
+            if live.task is not None:
+                live.task.cancel()
+        await asyncio.gather(*self._bg, *(lv.task for lv in self._live.values() if lv.task), return_exceptions=True)
+        if self.cluster is not None:
+            await self.cluster.aclose()
+        self.journal.close()
+
+    async def _autoscale_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.cfg.autoscale_interval_s * self.cfg.time_scale)
+            if self.cluster is not None:
+                self.autoscaler.tick(self.cluster)
+                self.publish_pools()
+
+    def publish_pools(self) -> None:
+        if self.cluster is None:
+            return
+        for pid, ps in self.cluster.pools.items():
+            ready = sum(1 for i in self.cluster.instances(pid) if i.ready and not i.draining)
+            self.metrics.instances.labels(pid, "ready").set(ready)
+            self.metrics.instances.labels(pid, "desired").set(ps.desired)
+
+    # ---- registry ------------------------------------------------------------------------
+    def workflow(self, tenant: str, name: str):
+        """The LogicalWorkflow `name` as `tenant` sees it: a built-in or one the tenant uploaded."""
+        from murakkab.spec import builtin_names, load_builtin, load_workflow
+        if name in builtin_names():
+            key = ("", name)
+            if key not in self._workflows:
+                self._workflows[key] = load_builtin(name)
+            return self._workflows[key]
+        key = (tenant, name)
+        if key not in self._workflows:
+            rows = [r for r in self.journal.workflows(tenant) if r[1] == name]
+            if not rows:
+                raise NotFound(f"no workflow '{name}' (fix: GET /v1/workflows lists yours and the built-ins)")
+            self._workflows[key] = load_workflow(rows[0][2])
+        return self._workflows[key]
+
+    def workflow_names(self, tenant: str) -> list[str]:
+        from murakkab.spec import builtin_names
+        return sorted(set(builtin_names()) | {r[1] for r in self.journal.workflows(tenant)})
+
+    def register_workflow(self, tenant: str, text: str):
+        """Validate a spec (safe YAML, never executed) and store it for the tenant."""
+        from murakkab.spec import builtin_names, load_workflow
+        wf = load_workflow(text)
+        if len(wf.tasks) > self.cfg.limits.max_dag_tasks:
+            raise MurakkabError(f"workflow '{wf.name}' has {len(wf.tasks)} tasks; the limit is "
+                                f"{self.cfg.limits.max_dag_tasks} (fix: split it or raise the server's limit)")
+        if wf.name in builtin_names():
+            raise Conflict(f"'{wf.name}' is a built-in workflow name (fix: rename your workflow)")
+        self.journal.put_workflow(tenant, wf.name, text)
+        self._workflows[(tenant, wf.name)] = wf
+        return wf
+
+    def deploy(self, plan: Plan, activate: bool = True) -> int:
+        """Store a plan as a new version; activating it moves the running cluster to it."""
+        for route in plan.routes:
+            names = [s.task for s in route.steps]
+            check_dag(names, route.edges)
+            if len(names) > self.cfg.limits.max_dag_tasks:
+                raise MurakkabError(f"route {route.workflow}/{route.tier.key} has {len(names)} steps; the limit is "
+                                    f"{self.cfg.limits.max_dag_tasks}")
+        version = self.journal.add_plan(plan.plan_id, plan.to_json(), activate)
+        if activate:
+            self._install(version, plan)
+        return version
+
+    def activate(self, version: int) -> None:
+        text = self.journal.plan(version)
+        if text is None:
+            raise NotFound(f"no plan version {version} (fix: GET /v1/plans lists them)")
+        self.journal.activate_plan(version)
+        self._install(version, Plan.from_json(text))
+
+    def _install(self, version: int, plan: Plan) -> None:
+        if self.cluster is None:
+            self.cluster = RuntimeCluster(plan, self.cfg.backends, time_scale=self.cfg.time_scale, seed=self.cfg.seed)
+        else:
+            from murakkab.policy.reoptimizer import fleet_diff
+            cl = self.cluster
+            current = {p: sum(1 for i in cl.instances(p) if not i.draining) for p in cl.pool_ids()}
+            add, remove = fleet_diff(current, plan)
+            cl.install_plan(plan, cl.now())
+            for pool, n in add.items():
+                cl.add_instances(pool, n, cl.now())
+            for pool, n in remove.items():
+                cl.remove_instances(pool, n)
+        self.plan_version = version
+        self.publish_pools()
+
+    def route(self, workflow: str, tier: str) -> Route:
+        if self.cluster is None:
+            raise Conflict("no plan is deployed (fix: POST /v1/plans with the demand to plan for)")
+        try:
+            return self.cluster.current_plan().route(workflow, tier)
+        except KeyError as exc:
+            raise Conflict(f"the deployed plan has no route for {workflow}/{tier}: {exc.args[0]} "
+                           "(fix: plan and deploy one that includes it, POST /v1/plans)") from None
+
+    # ---- requests ------------------------------------------------------------------------
+    def submit(self, tenant: str, workflow: str, tier: str, inputs: dict[str, Any], *, mode: str = "job",
+               max_concurrency: int | None = None) -> str:
+        """Validate and journal a request, then start it. Returns its id. Raises before journalling."""
+        wf = self.workflow(tenant, workflow)
+        route = self.route(workflow, tier)
+        missing = [k for k in wf.inputs if k not in inputs]
+        extra = [k for k in inputs if k not in wf.inputs]
+        if missing or extra:
+            raise MurakkabError(f"workflow '{workflow}' takes inputs {sorted(wf.inputs)}; "
+                                + (f"missing {missing}" if missing else "") + (" " if missing and extra else "")
+                                + (f"unknown {extra}" if extra else ""))
+        for k, typ in wf.inputs.items():
+            if not isinstance(inputs[k], str):
+                raise MurakkabError(f"input '{k}' ({typ}) must be a string (text, or a file path for a video)")
+        limit = max_concurrency or self.cfg.limits.default_tenant_concurrency
+        if self._open_by_tenant.get(tenant, 0) >= limit:
+            raise TooBusy(f"tenant '{tenant}' already has {limit} requests in flight, its limit "
+                          "(fix: wait for some to finish, or ask for a higher limit)")
+        rid = uuid.uuid4().hex
+        self.journal.accept(rid, tenant, workflow, route.tier.key, inputs, mode, self.plan_version)
+        self._open_by_tenant[tenant] = self._open_by_tenant.get(tenant, 0) + 1
+        self.metrics.accepted.labels(workflow, route.tier.key).inc()
+        self.metrics.in_flight.inc()
+        self._launch(self.journal.request(rid))
+        return rid
+
+    def _launch(self, row: RequestRow) -> None:
+        live = self._live[row.id] = _Live()
+        live.task = asyncio.create_task(self._execute(row, live))
+
+    async def wait(self, rid: str) -> RequestResult:
+        live = self._live.get(rid)
+        if live is not None:
+            await live.done.wait()
+            return live.result
+        row = self.journal.request(rid)
+        if row is None:
+            raise NotFound(f"no job '{rid}'")
+        return self.result_of(row)
+
+    def result_of(self, row: RequestRow) -> RequestResult | None:
+        if row.result:
+            return RequestResult.model_validate(row.result)
+        if row.status in ("failed", "cancelled"):
+            return RequestResult(request_id=row.id, workflow=row.workflow, tier=row.tier, plan_id="",
+                                 status=row.status, error=row.error)
+        return None
+
+    def listen(self, rid: str) -> asyncio.Queue | None:
+        """A queue receiving (kind, data) step events of a running request, or None if it is not running."""
+        live = self._live.get(rid)
+        if live is None:
+            return None
+        q: asyncio.Queue = asyncio.Queue()
+        live.listeners.append(q)
+        return q
+
+    def cancel(self, rid: str) -> bool:
+        live = self._live.get(rid)
+        if live is None or live.task is None or live.task.done():
+            return False
+        live.task.cancel()
+        return True
+
+    def _emit(self, rid: str, live: _Live, kind: str, data: dict) -> None:
+        self.journal.event(rid, kind, data)
+        for q in live.listeners:
+            q.put_nowait((kind, data))
+
+    async def _execute(self, row: RequestRow, live: _Live) -> None:
+        rid = row.id
+        t_unix = time.time_ns()
+        t0 = time.perf_counter()
+        self.journal.start(rid)
+        res: RequestResult
+        try:
+            res = await self._run(row, live, t0)
+            status, error = "completed", None
+        except asyncio.CancelledError:
+            status, error = "cancelled", "cancelled by the client or server shutdown"
+            res = None
+        except (StepFailed, MurakkabError) as exc:
+            cause = exc.cause if isinstance(exc, StepFailed) else exc
+            kind = "no backend instance left" if isinstance(cause, NoInstanceLeft) else "error"
+            status, error = "failed", f"{kind}: {exc}"
+            res = None
+        except Exception as exc:  # noqa: BLE001 - an unexpected bug must still end the request, loudly
+            status, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
+            res = None
+        if res is None:
+            res = RequestResult(request_id=rid, workflow=row.workflow, tier=row.tier,
+                                plan_id=self.cluster.plan.plan_id if self.cluster else "", status=status,
+                                error=error, latency_s=time.perf_counter() - t0)
+        if not (status == "cancelled" and self._shutdown):
+            # a shutdown leaves the request open so the next start runs it again
+            self.journal.finish(rid, status, res.model_dump(mode="json") if status == "completed" else None, error)
+        for q in live.listeners:
+            q.put_nowait((status, {"error": error} if error else {}))
+        live.result = res
+        live.done.set()
+        self._live.pop(rid, None)
+        self._open_by_tenant[row.tenant] = self._open_by_tenant.get(row.tenant, 1) - 1
+        self.metrics.in_flight.dec()
+        self.metrics.finished(res)
+        if status == "completed":
+            try:
+                emit_spans(res, t_unix)
+            except Exception:  # noqa: BLE001 - tracing must never fail a request
+                pass
+
+    async def _run(self, row: RequestRow, live: _Live, t0: float) -> RequestResult:
+        wf = self.workflow(row.tenant, row.workflow)
+        route = self.route(row.workflow, row.tier)
+        runner = StepRunner(self.cluster, max_tokens=self.cfg.max_tokens)
+        steps = {s.task: s for s in route.steps}
+        outputs: dict[str, Any] = {}
+        step_inputs: dict[str, dict] = {}
+        results: dict[str, StepResult] = {}
+
+        def inputs_of(name: str) -> dict:
+            if name in wf.tasks:
+                return {port: (row.inputs.get(b.name) if b.kind == "input" else outputs.get(b.name))
+                        for port, b in wf.tasks[name].bindings.items()}
+            parent = name.rsplit(".", 1)[0]       # a step the plan added, e.g. tests.run
+            return {**step_inputs.get(parent, {}), "tests": outputs.get(parent)}
+
+        async def run(name: str) -> StepResult:
+            step = steps[name]
+            ins = step_inputs[name] = inputs_of(name)
+            started = time.perf_counter()
+            res = await runner.run(row.id, route, step, ins, route.knobs)
+            res.started_s = started - t0
+            res.latency_s = time.perf_counter() - started
+            outputs[name] = res.output
+            if "." in name and name.rsplit(".", 1)[0] in outputs:
+                parent = name.rsplit(".", 1)[0]
+                outputs[parent] = {"tests": outputs[parent], "results": res.output}
+            results[name] = res
+            if not step.skipped:
+                self._emit(row.id, live, "step", {k: v for k, v in res.model_dump(mode="json").items()
+                                                  if k != "output"})
+            return res
+
+        order = [s.task for s in route.steps]
+        await run_dag(order, route.edges, run)
+        latency = time.perf_counter() - t0
+        cp = critical_path(order, route.edges, {n: r.latency_s for n, r in results.items()})
+        return RequestResult.total(request_id=row.id, workflow=row.workflow, tier=route.tier.key,
+                                   plan_id=self.cluster.plan.plan_id, steps=[results[n] for n in order],
+                                   output=outputs.get(wf.output), latency_s=latency, critical_path_s=cp)

@@ -1,0 +1,93 @@
+"""The simulated backend (the embedded default): instances that behave like the profile says.
+
+A model call waits for a slot (max_num_seqs), prefills for the pool's TTFT, then decodes a
+log-normal draw of output tokens (fitted to the plan's p50/p90) at TPOT(b), b = calls in flight,
+re-read every eighth of the tokens so the rate follows the load. A tool call occupies one of the
+pool's `concurrency` slots for its profiled service time. Every wait is in model seconds times
+`time_scale` (1 = real time; 0.001 = a thousand times faster). Energy and cost come from the
+instance meter (`meter.py`), so they are those of real time, labelled modelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import random
+
+from murakkab.runtime.calls import CallRequest
+from murakkab.runtime.meter import InstanceMeter
+from murakkab.runtime.results import CallOutcome
+from murakkab.sim.curves import InstanceCurve
+from murakkab.sim.tokens import draw, lognormal_params
+
+_CHUNKS = 8
+
+
+class _Slots:
+    """Slots plus a count of waiting calls (the router's load = in flight + queued)."""
+
+    def __init__(self, n: int):
+        self.sem = asyncio.Semaphore(n)
+        self.waiting = 0
+
+
+class SimulatedInstance:
+    def __init__(self, iid: str, pool: str, *, kind: str, curve: InstanceCurve, meter: InstanceMeter,
+                 ttft_s: float, time_scale: float, ready_at: float, seed: int):
+        self.id, self.pool, self.kind, self.curve, self.meter = iid, pool, kind, curve, meter
+        self.ttft, self.scale, self.ready_at = ttft_s, time_scale, ready_at
+        self.draining = False
+        self.down_until = 0.0
+        self.rng = random.Random(seed)
+        self._slots: _Slots | None = None
+        self._ids = itertools.count()
+
+    @property
+    def slots(self) -> _Slots:
+        if self._slots is None:     # created lazily inside the running loop
+            self._slots = _Slots(self.curve.max_num_seqs)
+        return self._slots
+
+    @property
+    def load(self) -> int:
+        return self.meter.in_flight + (self._slots.waiting if self._slots else 0)
+
+    async def call(self, req: CallRequest) -> CallOutcome:
+        slots = self.slots
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        slots.waiting += 1
+        try:
+            await slots.sem.acquire()
+        finally:
+            slots.waiting -= 1
+        cid = f"{req.call_id}#{next(self._ids)}"
+        self.meter.enter(cid)
+        try:
+            if self.kind == "tool":
+                await asyncio.sleep(req.service_s * self.scale)
+                n_out, text = 0, None
+            else:
+                if self.ttft > 0:
+                    await asyncio.sleep(self.ttft * self.scale)
+                mu, sigma = lognormal_params(req.out_p50, req.out_p90)
+                n_out = draw(self.rng, mu, sigma) if req.out_p50 > 0 else 1
+                if req.max_tokens:
+                    n_out = min(n_out, req.max_tokens)
+                chunk = max(1, math.ceil(n_out / _CHUNKS))
+                left = n_out
+                while left > 0:
+                    k = min(chunk, left)
+                    b = max(1, min(self.meter.in_flight, self.curve.max_num_seqs))
+                    await asyncio.sleep(k * self.curve.tpot(b) * self.scale)
+                    left -= k
+                text = "[simulated output]"   # content is not simulated; tokens_out says how much
+                if req.on_token is not None:
+                    req.on_token(text)
+        finally:
+            energy = self.meter.leave(cid)
+            slots.sem.release()
+        return CallOutcome(text=text, tokens_in=int(round(req.input_tokens)), tokens_out=n_out,
+                           latency_s=loop.time() - t0, energy_wh=energy.facility_wh, energy_basis=energy.basis,
+                           cost_usd=energy.cost_usd, pool=self.pool, instance=self.id, simulated=True)

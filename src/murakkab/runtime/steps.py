@@ -1,0 +1,119 @@
+"""Run one step of a route: its model calls (with the composition's pattern) or its tool call.
+
+- llm: `calls_sequential` rounds of `calls_parallel` calls (normally 1 x 1); output = the text.
+- self_consistency: `calls_parallel` chains at once, then a majority vote over their answers.
+- llm_debate: `calls_sequential` rounds of `calls_parallel` debaters; from round 2 on every debater
+  sees all answers of the previous round; output = the last round's answers (the candidates).
+- llm_tester: one call writing tests (its `.run` tool step executes them in the sandbox).
+- tools: scene detection / frame extraction (OpenCV on the video when the pool runs locally), code
+  execution, speech-to-text (an OpenAI-compatible transcription endpoint), or the simulated
+  backend with the profiled service time.
+Each call goes to a pool chosen by the plan's shares and to an instance by the router.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from murakkab.errors import MurakkabError
+from murakkab.plan.schema import Route, StepPlan
+from murakkab.runtime import compose
+from murakkab.runtime.calls import CallRequest
+from murakkab.runtime.cluster import RuntimeCluster
+from murakkab.runtime.results import CallOutcome, StepResult, step_from_calls
+
+_CODE = re.compile(r"```(?:python)?\n(.*?)```", re.DOTALL)
+
+DESCRIPTIONS = {
+    "vlm_answer": "Answer the question about the video from the frames, transcript and detections.",
+    "llm_debate": "You are a coder agent. Write a Python program that solves the problem.",
+    "llm_tester": "Write Python unit tests (plain asserts) for the problem's candidate programs.",
+    "llm_ranker": "Pick the best candidate program that passes the tests. Reply with the program.",
+    "self_consistency": "Solve the problem step by step and end with 'Answer: <answer>'.",
+    "llm_chat": "You are a helpful assistant.",
+}
+
+
+def code_of(text: str | None) -> str:
+    """The first fenced code block of a reply, else the reply itself."""
+    text = text or ""
+    m = _CODE.search(text)
+    return m.group(1) if m else text
+
+
+class StepRunner:
+    def __init__(self, cluster: RuntimeCluster, *, max_tokens: int | None = None):
+        self.cluster, self.max_tokens = cluster, max_tokens
+
+    async def run(self, request_id: str, route: Route, step: StepPlan, inputs: dict[str, Any],
+                  knobs: dict[str, Any], on_token=None) -> StepResult:
+        res = StepResult(task=step.task, executor=step.executor, kind=step.kind, model=step.model,
+                         skipped=step.skipped)
+        if step.skipped:
+            return res
+        key = (self.cluster.plan.plan_id, route.workflow, route.tier.key, step.task)
+        if step.kind == "tool":
+            out = await self._tool(request_id, key, step, inputs, knobs)
+            res.output = out.data if out.data is not None else out.text
+            return step_from_calls(res, [out])
+        calls: list[CallOutcome] = []
+        desc = DESCRIPTIONS.get(step.executor, f"Carry out the task '{step.task}'.")
+        previous: list[str] = []
+        for rnd in range(max(step.calls_sequential, 1)):
+            note = compose.debate_note(rnd, previous) if step.executor == "llm_debate" else None
+            msgs = compose.messages_for(desc, inputs, note)
+            outs = await asyncio.gather(*(
+                self._model_call(f"{request_id}/{step.task}/{rnd}.{j}", key, step, msgs, on_token)
+                for j in range(max(step.calls_parallel, 1))))
+            calls.extend(outs)
+            previous = [o.text or "" for o in outs]
+        res = step_from_calls(res, calls)
+        if step.executor == "self_consistency":
+            winner, votes = compose.majority_vote([compose.extract_answer(t) for t in previous])
+            res.output = {"answer": winner, "votes": votes, "samples": len(previous)}
+        elif step.executor == "llm_debate":
+            res.output = previous
+        else:
+            res.output = previous[0] if len(previous) == 1 else previous
+        return res
+
+    async def _model_call(self, call_id, key, step: StepPlan, messages, on_token) -> CallOutcome:
+        pool = self.cluster.pick_pool(key, step)
+        req = CallRequest(call_id=call_id, messages=messages, max_tokens=self.max_tokens,
+                          input_tokens=step.input_tokens, out_p50=step.output_tokens_p50,
+                          out_p90=step.output_tokens_p90, on_token=on_token)
+        return await self.cluster.call(pool, req)
+
+    async def _tool(self, request_id, key, step: StepPlan, inputs, knobs) -> CallOutcome:
+        pool_id = self.cluster.pick_pool(key, step)
+        ps = self.cluster.pools[pool_id]
+        share = next(s for s in step.pools if s.pool == pool_id)
+        req = CallRequest(call_id=f"{request_id}/{step.task}",
+                          service_s=share.latency_p50_s / max(step.calls_sequential, 1))
+        if ps.mode != "simulated":
+            req.payload = tool_payload(step, inputs, knobs)
+        return await self.cluster.call(pool_id, req)
+
+
+def tool_payload(step: StepPlan, inputs: dict[str, Any], knobs: dict[str, Any]) -> Any:
+    """What a real tool receives, from the step's inputs (the outputs of its producers)."""
+    ex = step.executor
+    if ex == "opencv_scene_detector":
+        if not isinstance(inputs.get("video"), str):
+            raise MurakkabError("scene detection needs the input 'video' as a file path")
+        return {"video": inputs["video"]}
+    if ex == "opencv_frame_extractor":
+        return {"scenes": inputs.get("scenes"), "frames_per_scene": knobs.get("frames_per_scene", 1)}
+    if step.task.endswith(".run") or ex == "python_interpreter":
+        cands = inputs.get("candidates") or []
+        return {"candidates": [code_of(c) for c in (cands if isinstance(cands, list) else [cands])],
+                "tests": code_of(inputs.get("tests") if isinstance(inputs.get("tests"), str) else "")}
+    if ex == "whisper_stt":
+        audio = inputs.get("audio")
+        if not (isinstance(audio, (list, tuple)) and len(audio) == 2):
+            raise MurakkabError("speech-to-text needs audio as (filename, bytes); the video pipeline "
+                                "has no audio cutter here (no ffmpeg), so keep whisper_stt simulated")
+        return tuple(audio)
+    return inputs
