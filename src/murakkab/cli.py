@@ -174,6 +174,16 @@ from murakkab.sim.cli import simulate as _simulate  # noqa: E402  (heavy imports
 app.command("simulate")(_simulate)
 
 
+from murakkab.optimizer.cli import register as _register_optimizer  # noqa: E402
+
+_register_optimizer(app)
+
+
+from murakkab.server.cli import register as _register_server  # noqa: E402  (uvicorn/fastapi load inside)
+
+_register_server(app)
+
+
 def main() -> None:  # pragma: no cover - entry point
     app()
 

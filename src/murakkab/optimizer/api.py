@@ -87,8 +87,14 @@ def _models(req: PlanRequest) -> dict[str, WorkflowModel]:
     names = sorted({w for w, _ in req.demand})
     allowed = set(req.hardware) | {h for h, hw in load_catalog().hardware.items() if hw.kind == "cpu"} \
         if req.hardware else None
-    return {w: _cached_model(w, req.latency_quantile, req.capacity_percentile,
+    # "video_qa#7" is a copy of the built-in video_qa with its own demand (scaled scenarios)
+    return {w: _cached_model(base_workflow(w), req.latency_quantile, req.capacity_percentile,
                              tuple(sorted(allowed)) if allowed else None) for w in names}
+
+
+def base_workflow(name: str) -> str:
+    """The workflow a demand key refers to: 'video_qa#7' -> 'video_qa'."""
+    return name.split("#", 1)[0]
 
 
 @cache
@@ -153,7 +159,7 @@ class Assembled:
 def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = None) -> Assembled:
     """Build the MILP for the request's (workflow, tier) pairs (all, or a subset)."""
     models = _models(req)
-    tiers_by_wf = {w: (req.tiers or {}).get(w) or derive_tiers(m) for w, m in models.items()}
+    tiers_by_wf = {w: (req.tiers or {}).get(base_workflow(w)) or derive_tiers(m) for w, m in models.items()}
     pairs = groups_subset or sorted(req.demand)
     groups, tiers, demand, pools = [], {}, {}, {}
     static = _static_baseline()["workflows"] if req.policy == "static" else None
@@ -163,7 +169,7 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
         gid = group_id(w, tkey)
         pool_filter = None
         if static is not None:
-            pick = static.get(w)
+            pick = static.get(base_workflow(w))
             if pick is None:
                 raise MurakkabError(f"the static baseline has no hand-picked configuration for '{w}'")
             configs = [c for c in model.configs if c.profile.knobs == pick["knobs"] and c.profile.models == pick["models"]]

@@ -103,6 +103,7 @@ class Solution:
     config: dict[str, str]                                  # group -> config id
     shares: dict[tuple[str, str, str], float]               # (group, task, pool) -> share of requests
     instances: dict[str, int]                               # pool -> instances
+    variants: dict[str, list[tuple[float, dict[str, str]]]]  # group -> (share, task -> pool) joint routes
     objective_value: float
     energy_wh: float
     cost_usd: float
@@ -242,6 +243,7 @@ def solve(problem: Problem) -> Solution:
     y_var: dict[tuple[str, str], int] = {}
     x_var: dict[tuple[str, str, str, str], int] = {}
     route_var: dict[tuple[str, str, str, str], list[int]] = {}
+    combo_var: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = {}
     for g in problem.groups:
         if not g.configs:
             raise InfeasibleProblem(f"group {g.id} has no configuration that meets its SLO")
@@ -276,6 +278,7 @@ def solve(problem: Problem) -> Solution:
                 for k, combo in enumerate(combos):
                     r = b.var(lo=0.0, hi=1.0, integer=not problem.allow_split)
                     row.append((r, 1.0))
+                    combo_var.setdefault((g.id, c.id), []).append((r, {t: o.pool for t, o in combo.items()}))
                     for t, o in combo.items():
                         add_load(r, o)
                         route_var.setdefault((g.id, c.id, t, o.pool), []).append(r)
@@ -343,8 +346,10 @@ def solve(problem: Problem) -> Solution:
         if config.get(gid) == cid and total > 1e-9:
             shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + total
     instances = {pid: int(round(sol[v])) for pid, v in n_var.items() if round(sol[v]) > 0}
+    variants = {gid: [(float(sol[r]), pools) for r, pools in items if sol[r] > 1e-9]
+                for (gid, cid), items in combo_var.items() if config.get(gid) == cid}
     return Solution(
-        status=status, config=config, shares=shares, instances=instances,
+        status=status, config=config, shares=shares, instances=instances, variants=variants,
         objective_value=float(info.objective_function_value), energy_wh=value(energy_terms),
         cost_usd=value(cost_terms), mip_gap=float(info.mip_gap) if math.isfinite(info.mip_gap) else 0.0,
         solve_time_s=elapsed, variables=len(b.cost), integer_variables=sum(b.integer), constraints=len(b.rows_lo))

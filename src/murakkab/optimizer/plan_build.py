@@ -8,7 +8,7 @@ from collections import defaultdict
 from murakkab.catalog import load_catalog
 from murakkab.optimizer import milp
 from murakkab.optimizer.candidates import ModelPool
-from murakkab.plan import Plan, PlanTotals, Pool, PoolUser, Route, SolveInfo, StepPlan
+from murakkab.plan import Plan, PlanTotals, Pool, PoolUser, Route, RouteVariant, SolveInfo, StepPlan
 from murakkab.plan.schema import PoolShare
 
 
@@ -102,7 +102,8 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
                         continue
                     shares.append(PoolShare(pool=pid_of(c.pool.id, prob.groups[0].id), share=min(1.0, share),
                                             latency_p50_s=c.latency_p50_s, latency_p90_s=c.latency_p90_s,
-                                            busy_s_per_request=c.busy_s_avg))
+                                            busy_s_per_request=c.busy_s_avg, latency_slo_s=c.latency_slo_s,
+                                            ttft_s=c.ttft_s))
                     lat50[task] = max(lat50.get(task, 0.0), c.latency_p50_s)
                     lat90[task] = max(lat90.get(task, 0.0), c.latency_p90_s)
                     frac = user_fraction(c.pool.id, (w, tier_key, task))
@@ -125,11 +126,24 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
             edges = []
             for path in cfg.paths:
                 edges.extend(zip(path, path[1:]))
+            variants = [RouteVariant(share=min(1.0, share), pools={t: pid_of(p, prob.groups[0].id) for t, p in pools_.items()})
+                        for share, pools_ in sol.variants.get(g.id, [])]
+            if variants:
+                # the route's latency is its slowest variant's
+                by_pool50 = {(t, c.pool.id): c.latency_p50_s for t, st in cfg.steps.items() for c in st.choices}
+                by_pool90 = {(t, c.pool.id): c.latency_p90_s for t, st in cfg.steps.items() for c in st.choices}
+                lat50 = {}
+                lat90 = {}
+                worst50 = max(_critical(cfg.paths, {t: by_pool50[(t, p)] for t, p in v.items()})
+                              for _, v in sol.variants[g.id])
+                worst90 = max(_critical(cfg.paths, {t: by_pool90[(t, p)] for t, p in v.items()})
+                              for _, v in sol.variants[g.id])
             routes.append(Route(
                 workflow=w, tier=asm.tiers[g.id], knobs=dict(cfg.profile.knobs), steps=steps,
-                edges=sorted(set(edges)), accuracy_percent=cfg.profile.accuracy_percent,
-                accuracy_basis=cfg.profile.accuracy_source.basis, latency_p50_s=_critical(cfg.paths, lat50),
-                latency_p90_s=_critical(cfg.paths, lat90), rate_peak_rps=d.peak_rps, rate_avg_rps=d.avg_rps,
+                edges=sorted(set(edges)), variants=variants, accuracy_percent=cfg.profile.accuracy_percent,
+                accuracy_basis=cfg.profile.accuracy_source.basis,
+                latency_p50_s=worst50 if variants else _critical(cfg.paths, lat50),
+                latency_p90_s=worst90 if variants else _critical(cfg.paths, lat90), rate_peak_rps=d.peak_rps, rate_avg_rps=d.avg_rps,
                 energy_wh_per_request=e_req, cost_usd_per_request=c_req))
 
     gpus: dict[str, int] = defaultdict(int)
@@ -147,7 +161,8 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
     if unknown_idle:
         notes.add(f"left out (idle or node power unknown, so energy cannot be accounted): {', '.join(unknown_idle)}")
     return Plan(plan_id=plan_id, created_unix=started, policy=req.policy, objective=req.objective, epoch_s=req.epoch_s,
-                pue=req.pue, token_percentile_capacity=req.capacity_percentile, routes=routes, pools=pools,
+                pue=req.pue, token_percentile_capacity=req.capacity_percentile,
+                latency_quantile=req.latency_quantile, alpha=req.alpha, routes=routes, pools=pools,
                 totals=PlanTotals(gpus_by_type=dict(gpus), cpu_nodes_by_type=dict(cpus),
                                   energy_kwh_per_epoch=energy_wh / 1000.0,
                                   energy_wh_per_request=energy_wh / requests if requests > 0 else 0.0,

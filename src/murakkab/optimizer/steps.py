@@ -39,6 +39,7 @@ class StepChoice:
     latency_p90_s: float
     busy_s: float             # pool instance-seconds per request at the capacity percentile
     busy_s_avg: float         # pool instance-seconds per request on mean tokens
+    ttft_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def _llm_choices(pools: list[ModelPool], tokens: TokenStats, seq: int, par: int,
         calls = seq * par
         choices.append(StepChoice(pool=pool, latency_slo_s=latency(latency_quantile), latency_p50_s=latency(0.5),
                                   latency_p90_s=latency(0.9), busy_s=calls * cap_tokens / pt.throughput_tok_s,
-                                  busy_s_avg=calls * dist.mean / pt.throughput_tok_s))
+                                  busy_s_avg=calls * dist.mean / pt.throughput_tok_s, ttft_s=ttft))
     return tuple(choices)
 
 

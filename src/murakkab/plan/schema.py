@@ -42,6 +42,8 @@ class PoolShare(BaseModel):
     latency_p50_s: float          # this step's latency on this pool (all sequential calls)
     latency_p90_s: float
     busy_s_per_request: float     # instance-seconds of the pool per request (all calls of the step)
+    latency_slo_s: float | None = None   # at the plan's latency quantile (what latency SLOs are checked on)
+    ttft_s: float | None = None          # TTFT used for this step on this pool (estimated if not measured)
 
 
 class StepPlan(BaseModel):
@@ -61,6 +63,17 @@ class StepPlan(BaseModel):
     pools: list[PoolShare] = Field(default_factory=list)
 
 
+class RouteVariant(BaseModel):
+    """A share of a route's requests that runs every step on the given pools together.
+
+    Present when a latency SLO couples the steps: each variant meets the SLO on its own, while
+    independent per-step choices might not. Routers then pick a variant per request.
+    """
+    model_config = ConfigDict(frozen=True)
+    share: float = Field(gt=0, le=1)
+    pools: dict[str, str]                          # task -> pool id
+
+
 class Route(BaseModel):
     """The executable DAG of one (workflow, tier)."""
     model_config = ConfigDict(frozen=True)
@@ -69,6 +82,7 @@ class Route(BaseModel):
     knobs: dict[str, KnobValue]
     steps: list[StepPlan]                          # in topological order
     edges: list[tuple[str, str]]                   # (producer task, consumer task)
+    variants: list[RouteVariant] = Field(default_factory=list)  # joint pool choices; empty = per-step shares
     accuracy_percent: float
     accuracy_basis: str                            # measured | derived
     latency_p50_s: float                           # predicted end-to-end (critical path)
@@ -146,6 +160,8 @@ class Plan(BaseModel):
     epoch_s: float
     pue: float
     token_percentile_capacity: str                 # p50 | p90 | p99: tokens per call used for capacity
+    latency_quantile: float = 0.99                 # latency SLOs are planned at this quantile
+    alpha: float = 1.15                            # peak buffer applied to capacity
     routes: list[Route]
     pools: list[Pool]
     totals: PlanTotals

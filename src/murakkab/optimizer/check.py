@@ -1,0 +1,132 @@
+"""An independent check of a Plan against the constraints it claims to meet.
+
+It does not trust the MILP: it recomputes every step's latency and pool time from the plan's own
+tokens, TTFT, TPOT, throughput and tool profiles, then checks routing shares, tiers (accuracy,
+accuracy floor, latency on every DAG path), pooled capacity at the buffered peak, and budgets.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from murakkab.catalog import load_catalog
+from murakkab.plan import Plan
+from murakkab.profiles.schema import TokenStats, Source
+from murakkab.profiles.store import load_profiles
+from murakkab.profiles.tokens import LogNormalTokens, max_of_parallel_quantile
+
+TOL = 1e-6
+
+
+def _step_tokens(step) -> TokenStats:
+    return TokenStats(input_tokens=step.input_tokens, output_p50=step.output_tokens_p50,
+                      output_p90=step.output_tokens_p90, output_p99=step.output_tokens_p99,
+                      source=Source(file="plan", basis="derived"))
+
+
+def _tool_latency(pool, step, knobs: dict) -> float:
+    from murakkab.optimizer.steps import work_units
+    prof = next(t for t in load_profiles().for_tool(pool.tool)
+                if t.hardware == pool.hardware and t.units == pool.units_per_instance)
+    return prof.latency_s + prof.per_unit_latency_s * work_units(prof.work_unit, knobs)
+
+
+def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
+    """Every violated constraint as a sentence; an empty list means the plan is valid."""
+    problems: list[str] = []
+    pools = {p.id: p for p in plan.pools}
+    load: dict[str, float] = defaultdict(float)
+    for r in plan.routes:
+        where = f"{r.workflow}/{r.tier.key}"
+        step_latency: dict[str, float] = {}
+        pool_latency: dict[tuple[str, str], float] = {}
+        for s in r.steps:
+            if s.skipped:
+                if s.pools:
+                    problems.append(f"{where}: skipped step {s.task} has pools")
+                step_latency[s.task] = 0.0
+                continue
+            total = sum(ps.share for ps in s.pools)
+            if abs(total - 1.0) > 1e-6:
+                problems.append(f"{where}: shares of step {s.task} sum to {total:.6f}, not 1")
+            worst = 0.0
+            for ps in s.pools:
+                pool = pools.get(ps.pool)
+                if pool is None:
+                    problems.append(f"{where}: step {s.task} routes to unknown pool {ps.pool}")
+                    continue
+                if pool.kind == "model":
+                    if pool.model != s.model:
+                        problems.append(f"{where}: step {s.task} uses model {s.model} but pool {pool.id} serves "
+                                        f"{pool.model}")
+                    tokens = LogNormalTokens.from_stats(_step_tokens(s))
+                    q = max_of_parallel_quantile(plan.latency_quantile, s.calls_parallel)
+                    ttft = ps.ttft_s if ps.ttft_s is not None else pool.ttft_s
+                    latency = s.calls_sequential * (ttft + tokens.quantile(q) * pool.tpot_p50_s)
+                    cap_tokens = {"p50": s.output_tokens_p50, "p90": s.output_tokens_p90,
+                                  "p99": s.output_tokens_p99}[plan.token_percentile_capacity]
+                    busy = s.calls_sequential * s.calls_parallel * cap_tokens / pool.throughput_tok_s
+                else:
+                    latency = _tool_latency(pool, s, r.knobs)
+                    busy = latency / pool.concurrency
+                worst = max(worst, latency)
+                pool_latency[(s.task, ps.pool)] = latency
+                load[ps.pool] += plan.alpha * r.rate_peak_rps * ps.share * busy
+            step_latency[s.task] = worst
+        if plan.policy == "static":
+            continue  # the static baseline serves every tier with one configuration: no SLO is promised
+        if r.tier.metric == "accuracy" and r.accuracy_percent < r.tier.threshold - TOL:
+            problems.append(f"{where}: accuracy {r.accuracy_percent:.3f}% below the tier's {r.tier.threshold:.3f}%")
+        if r.tier.metric == "latency":
+            if r.tier.accuracy_floor is not None and r.accuracy_percent < r.tier.accuracy_floor - TOL:
+                problems.append(f"{where}: accuracy {r.accuracy_percent:.3f}% below the floor {r.tier.accuracy_floor:.3f}%")
+            paths = _paths(r)
+            if r.variants:
+                # requests follow one variant end to end: each must meet the SLO
+                if abs(sum(v.share for v in r.variants) - 1.0) > 1e-6:
+                    problems.append(f"{where}: variant shares sum to {sum(v.share for v in r.variants):.6f}")
+                worst_path = max(sum(pool_latency.get((t, v.pools.get(t, "")), 0.0) for t in p)
+                                 for v in r.variants for p in paths)
+            else:
+                worst_path = max(sum(step_latency.get(t, 0.0) for t in p) for p in paths)
+            if worst_path > r.tier.threshold * (1 + 1e-6) + TOL:
+                problems.append(f"{where}: latency {worst_path:.3f} s at q={plan.latency_quantile} exceeds the "
+                                f"tier's {r.tier.threshold:.3f} s")
+    for pid, offered in load.items():
+        if offered > pools[pid].instances * (1 + 1e-6) + TOL:
+            problems.append(f"pool {pid}: buffered peak load {offered:.3f} instance-s/s exceeds its "
+                            f"{pools[pid].instances} instances")
+    catalog = load_catalog()
+    used: dict[str, int] = defaultdict(int)
+    for p in plan.pools:
+        used[p.hardware] += p.instances * p.units_per_instance
+    for hw, cap in (budgets or {}).items():
+        if used.get(hw, 0) > cap:
+            problems.append(f"{hw}: plan uses {used[hw]} but the budget is {cap}")
+    for hw, n in plan.totals.gpus_by_type.items():
+        if catalog.hardware[hw].kind == "gpu" and n != used[hw]:
+            problems.append(f"totals say {n} x {hw} but pools hold {used[hw]}")
+    return problems
+
+
+def _paths(route) -> list[tuple[str, ...]]:
+    """Source-to-sink paths of a route from its edges (steps without edges are paths of their own)."""
+    succ: dict[str, list[str]] = defaultdict(list)
+    has_pred = set()
+    for a, b in route.edges:
+        succ[a].append(b)
+        has_pred.add(b)
+    tasks = [s.task for s in route.steps]
+    out = []
+
+    def walk(node, acc):
+        if not succ[node]:
+            out.append(tuple(acc))
+            return
+        for nxt in succ[node]:
+            walk(nxt, acc + [nxt])
+
+    for t in tasks:
+        if t not in has_pred:
+            walk(t, [t])
+    return out
