@@ -65,12 +65,15 @@ class SimulatedInstance:
         cid = f"{req.call_id}#{next(self._ids)}"
         self.meter.enter(cid)
         try:
+            # sleep to absolute deadlines so timer overshoot does not accumulate over the chunks
+            due = loop.time()
             if self.kind == "tool":
                 await asyncio.sleep(req.service_s * self.scale)
                 n_out, text = 0, None
             else:
                 if self.ttft > 0:
-                    await asyncio.sleep(self.ttft * self.scale)
+                    due += self.ttft * self.scale
+                    await asyncio.sleep(max(due - loop.time(), 0.0))
                 mu, sigma = lognormal_params(req.out_p50, req.out_p90)
                 n_out = draw(self.rng, mu, sigma) if req.out_p50 > 0 else 1
                 if req.max_tokens:
@@ -80,7 +83,8 @@ class SimulatedInstance:
                 while left > 0:
                     k = min(chunk, left)
                     b = max(1, min(self.meter.in_flight, self.curve.max_num_seqs))
-                    await asyncio.sleep(k * self.curve.tpot(b) * self.scale)
+                    due += k * self.curve.tpot(b) * self.scale
+                    await asyncio.sleep(max(due - loop.time(), 0.0))
                     left -= k
                 text = "[simulated output]"   # content is not simulated; tokens_out says how much
                 if req.on_token is not None:

@@ -1,0 +1,1 @@
+"""HTTP API (FastAPI): `from murakkab.server.app import create_app`."""

@@ -1,0 +1,63 @@
+"""`murakkab serve` and `murakkab tenant add` (heavy imports inside the commands)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+tenant_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Manage tenants and their API keys.")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="TCP port"),
+    db: Path = typer.Option(Path("murakkab.db"), help="SQLite journal (created if missing)"),
+    plan: Path | None = typer.Option(None, help="plan JSON to deploy when the journal has no active plan"),
+    backends: Path | None = typer.Option(None, help="backends YAML (models/tools -> endpoints); default: all simulated"),
+    time_scale: float = typer.Option(1.0, help="simulated backend speed: 1 = real time, 0.01 = 100x faster"),
+    no_auth: bool = typer.Option(False, "--no-auth", help="single tenant 'default', no API keys (local use only)"),
+    autoscale: bool = typer.Option(False, help="run the shared reactive autoscaler"),
+    max_body_bytes: int = typer.Option(1_000_000, help="largest accepted request body"),
+    max_tokens: int | None = typer.Option(None, help="cap on generated tokens per model call"),
+) -> None:
+    """Start the HTTP API (FastAPI + uvicorn)."""
+    import uvicorn
+
+    from murakkab.errors import MurakkabError
+    from murakkab.plan.schema import Plan
+    from murakkab.runtime.backends import BackendsConfig, load_backends
+    from murakkab.runtime.service import Limits, RuntimeConfig
+    from murakkab.server.app import ServerConfig, create_app
+    try:
+        cfg = RuntimeConfig(db_path=str(db), plan=Plan.from_json(plan.read_text("utf-8")) if plan else None,
+                            backends=load_backends(backends) if backends else BackendsConfig(),
+                            time_scale=time_scale, autoscale=autoscale, max_tokens=max_tokens,
+                            limits=Limits(max_body_bytes=max_body_bytes))
+    except (MurakkabError, OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    app = create_app(ServerConfig(runtime=cfg, auth=not no_auth))
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+@tenant_app.command("add")
+def tenant_add(name: str, db: Path = typer.Option(Path("murakkab.db"), help="SQLite journal"),
+               max_concurrency: int = typer.Option(64, help="requests in flight at once")) -> None:
+    """Create a tenant and print its API key (shown once; only its hash is stored)."""
+    from murakkab.errors import MurakkabError
+    from murakkab.runtime.journal import Journal
+    j = Journal(str(db))
+    try:
+        key = j.add_tenant(name, max_concurrency)
+    except MurakkabError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        j.close()
+    typer.echo(key)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(tenant_app, name="tenant")
