@@ -264,9 +264,6 @@ def solve(problem: Problem) -> Solution:
 
             def add_load(var: int, o: StepOption) -> None:
                 p = problem.pools[o.pool]
-                # Valid inequality (share <= 1 <= instances when used): tightens the relaxation of
-                # which pools to open, as in strong facility-location formulations.
-                b.row([(var, 1.0), (n_var[o.pool], -1.0)], hi=0.0)
                 capacity[o.pool].append((var, problem.alpha * g.rate_peak * o.busy_s))
                 # rate (req/s) x busy (instance-s/req) = average busy instances; x watts x hours = Wh
                 energy_terms.append((var, problem.pue * g.rate_avg * o.busy_s_avg * (p.power_busy_w - p.power_idle_w) * T))
