@@ -174,12 +174,16 @@ def _parquet(path: Path, rows: list[dict]) -> bool:
 
 
 def write_outputs(res: SimResult, summary: RunSummary, out: Path) -> list[Path]:
-    """Write summary.json, requests.csv, steps.csv, timeseries.csv, instance_power.csv (+ .parquet
-    when pyarrow is installed) and three PNG plots into `out`; returns the files written."""
+    """Write summary.json, plan.json (the plan that was run), requests.csv, steps.csv, timeseries.csv,
+    instance_power.csv (+ .parquet when pyarrow is installed) and three PNG plots into `out`; returns
+    the files written."""
     out.mkdir(parents=True, exist_ok=True)
     files = []
     (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2))
     files.append(out / "summary.json")
+    # the plan makes the run dir self-describing: `murakkab report` draws its DAGs and pools from it
+    (out / "plan.json").write_text(res.plan.to_json())
+    files.append(out / "plan.json")
     req_rows = [asdict(r) for r in res.requests]
     step_rows = [{"workflow": k[0], "tier": k[1], "task": k[2], **dict(zip(STEP_FIELDS, v))}
                  for k, v in sorted(res.steps.items())]
