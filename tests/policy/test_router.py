@@ -36,3 +36,16 @@ def test_least_loaded_with_ties_to_the_first():
     a, b_, c = Inst("a", 3), Inst("b", 1), Inst("c", 1)
     assert least_loaded([a, b_, c]) is b_
     assert least_loaded([]) is None
+
+
+def test_variant_router_picks_whole_variants_by_share():
+    from murakkab.plan.schema import RouteVariant
+    from murakkab.policy.router import VariantRouter
+    vs = [RouteVariant(share=0.6, pools={"a": "p1", "b": "q2"}), RouteVariant(share=0.4, pools={"a": "p2", "b": "q1"})]
+    vr = VariantRouter(vs)
+    picks = [vr.pick_pools() for _ in range(100)]
+    assert sum(p == {"a": "p1", "b": "q2"} for p in picks) == 60
+    assert sum(p == {"a": "p2", "b": "q1"} for p in picks) == 40
+    assert vr.pools(1) == {"a": "p2", "b": "q1"}
+    with pytest.raises(MurakkabError, match="at least one route variant"):
+        VariantRouter([])

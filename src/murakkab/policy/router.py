@@ -1,8 +1,9 @@
-"""Routing: pool choice by plan shares, then the least-loaded instance within the pool."""
+"""Routing: pool choice by plan shares (per step, or one joint variant per request), then the
+least-loaded instance within the pool."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from murakkab.errors import MurakkabError
@@ -35,6 +36,40 @@ class SmoothWeightedRoundRobin:
                 best = i
         cur[best] -= self.total
         return best
+
+
+class Variant(Protocol):
+    share: float
+    pools: Mapping[str, str]
+
+
+class VariantRouter:
+    """Joint pool choice per request for a route with variants (`Route.variants`).
+
+    A request picks ONE variant, by the variant shares with the same deterministic smooth weighted
+    round-robin as per-step shares, and runs every step on that variant's pool: each variant meets
+    the route's latency SLO on its own, independent per-step picks might not. Per-step shares are
+    then only the marginals. `pick()` returns the variant's index; `pools(i)` its task -> pool map.
+    """
+
+    __slots__ = ("variants", "rr")
+
+    def __init__(self, variants: Sequence[Variant]):
+        if not variants:
+            raise MurakkabError("a variant router needs at least one route variant "
+                                "(fix: use per-step shares when the route has no variants)")
+        self.variants = list(variants)
+        self.rr = SmoothWeightedRoundRobin([v.share for v in self.variants])
+
+    def pick(self) -> int:
+        return self.rr.pick()
+
+    def pools(self, index: int) -> Mapping[str, str]:
+        return self.variants[index].pools
+
+    def pick_pools(self) -> Mapping[str, str]:
+        """The next request's task -> pool map."""
+        return self.variants[self.rr.pick()].pools
 
 
 class Loaded(Protocol):

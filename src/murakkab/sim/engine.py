@@ -2,7 +2,8 @@
 
 Events happen only at arrivals, call completions (prefill done, decode done, tool done) and policy
 ticks. A step starts when all its producers are done; it picks a pool by the plan's shares (smooth
-weighted round-robin, deterministic), then runs `calls_sequential` rounds of `calls_parallel`
+weighted round-robin, deterministic) or, when the route has variants, takes the pool of the one
+variant its request picked on arrival (`policy.router.VariantRouter`), then runs `calls_sequential` rounds of `calls_parallel`
 concurrent calls, each sent to the least-loaded ready instance of that pool. Skipped steps take no
 time. The simulator implements `ClusterView`/`PlanView`, so the shared policies drive it directly.
 """
@@ -21,7 +22,7 @@ from murakkab.plan.schema import Plan, Pool, Route
 from murakkab.policy.accounting import DEFAULT_PREFILL_WEIGHT
 from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
 from murakkab.policy.reoptimizer import EpochReoptimizer
-from murakkab.policy.router import SmoothWeightedRoundRobin, least_loaded
+from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, least_loaded
 from murakkab.policy.view import InstanceInfo
 from murakkab.sim.curves import InstanceCurve, store_resolver
 from murakkab.sim.instances import Call, ModelInstance, ToolInstance
@@ -62,11 +63,13 @@ class _Step:
 
 
 class _Route:
-    __slots__ = ("idx", "route", "workflow", "tier_key", "steps", "sources", "slo_s", "accuracy_met")
+    __slots__ = ("idx", "route", "workflow", "tier_key", "steps", "sources", "slo_s", "accuracy_met",
+                 "vrr", "vk")
 
 
 class _Req:
-    __slots__ = ("id", "route", "t0", "wait", "left", "state", "gpu_j", "node_j", "cost", "tok_in", "tok_out")
+    __slots__ = ("id", "route", "t0", "wait", "left", "state", "gpu_j", "node_j", "cost", "tok_in", "tok_out",
+                 "vk")
 
 
 STEP_FIELDS = ("steps", "latency_s", "gpu_j", "node_j", "cost_usd", "tokens_in", "tokens_out")
@@ -154,11 +157,35 @@ def _compile_route(idx: int, route: Route, pools: dict[str, _PoolRT]) -> _Route:
     r = _Route()
     r.idx, r.route, r.workflow, r.tier_key, r.steps = idx, route, route.workflow, route.tier.key, steps
     r.sources = [s for s in steps if s.n_pred == 0]
+    r.vrr, r.vk = _compile_variants(route, steps)
     tier = route.tier
     r.slo_s = tier.threshold if tier.metric == "latency" else None
     r.accuracy_met = route.accuracy_percent >= tier.threshold if tier.metric == "accuracy" else (
         tier.accuracy_floor is None or route.accuracy_percent >= tier.accuracy_floor)
     return r
+
+
+def _compile_variants(route: Route, steps: list[_Step]) -> tuple[VariantRouter | None, list[list[int]] | None]:
+    """Per variant, the index into each step's pool list (skipped steps: -1)."""
+    if not route.variants:
+        return None, None
+    where = f"route {route.workflow}/{route.tier.key}"
+    vk = []
+    for n, v in enumerate(route.variants):
+        ks = []
+        for st, sp in zip(steps, route.steps):
+            if st.skipped:
+                ks.append(-1)
+                continue
+            pid = v.pools.get(st.task)
+            ids = [ps.pool for ps in sp.pools]
+            if pid is None or pid not in ids:
+                raise MurakkabError(f"{where}: variant {n} gives step '{st.task}' pool {pid!r}, not one of the "
+                                    f"step's pools {ids} (fix: every variant must name one of each non-skipped "
+                                    "step's pools)")
+            ks.append(ids.index(pid))
+        vk.append(ks)
+    return VariantRouter(route.variants), vk
 
 
 class Simulator:
@@ -372,6 +399,7 @@ class Simulator:
         req.state = [None] * len(route.steps)
         req.gpu_j = req.node_j = req.cost = req.tok_in = 0.0
         req.tok_out = 0
+        req.vk = route.vk[route.vrr.pick()] if route.vrr is not None else None
         self.in_flight += 1
         if not route.steps:
             self._finish(req)
@@ -384,7 +412,7 @@ class Simulator:
             req.state[s.idx] = [0, 0, None, self.t]
             self._step_done(req, s)
             return
-        k = s.rr.pick()
+        k = s.rr.pick() if req.vk is None else req.vk[s.idx]
         req.state[s.idx] = [s.n_seq, 0, k, self.t]
         self._round(req, s)
 
