@@ -1,5 +1,5 @@
 """Token-count distributions per model call, shared by the optimizer (planning percentiles) and the
-simulator (sampling), so both bodies see the same tokens.
+simulator (sampling, `LogNormalTokens.draw`), so both see the same tokens.
 
 Output tokens per call are modelled as log-normal, fitted to the profile's p50 and p90
 (median = p50; sigma from the p90/p50 ratio). The p99 in the profile is kept as data; the fit is
@@ -45,6 +45,13 @@ class LogNormalTokens:
     def sample(self, rng, size=None):
         """Draws from a numpy Generator (`rng.lognormal`)."""
         return rng.lognormal(math.log(self.median), self.sigma, size)
+
+    def draw(self, rng) -> int:
+        """One output-token count from a `random.Random` (the simulator's per-call sampler): rounded to
+        whole tokens, at least 1. With sigma = 0 it is the median and consumes no random number."""
+        if self.sigma == 0.0:
+            return max(1, round(self.median))
+        return max(1, round(rng.lognormvariate(math.log(self.median), self.sigma)))
 
 
 def max_of_parallel_quantile(q: float, parallel: int) -> float:

@@ -24,9 +24,9 @@ from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
 from murakkab.policy.reoptimizer import EpochReoptimizer
 from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, least_loaded
 from murakkab.policy.view import InstanceInfo
+from murakkab.profiles.tokens import LogNormalTokens
 from murakkab.sim.curves import InstanceCurve, store_resolver
 from murakkab.sim.instances import Call, ModelInstance, ToolInstance
-from murakkab.sim.tokens import draw, lognormal_params
 
 CurveResolver = Callable[[Pool], InstanceCurve]
 _EPS = 1e-9
@@ -58,7 +58,7 @@ class _PoolRT:
 
 
 class _Step:
-    __slots__ = ("idx", "task", "kind", "skipped", "n_seq", "n_par", "inp", "mu", "sigma", "pools", "services",
+    __slots__ = ("idx", "task", "kind", "skipped", "n_seq", "n_par", "inp", "tokens", "pools", "services",
                  "rr", "succ", "n_pred", "agg")
 
 
@@ -131,7 +131,7 @@ def _compile_route(idx: int, route: Route, pools: dict[str, _PoolRT]) -> _Route:
         st.idx, st.task, st.kind, st.skipped = i, sp.task, sp.kind, sp.skipped
         st.n_seq, st.n_par = max(sp.calls_sequential, 1), max(sp.calls_parallel, 1)
         st.inp = sp.input_tokens
-        st.mu, st.sigma = lognormal_params(sp.output_tokens_p50, sp.output_tokens_p90)
+        st.tokens = _tokens(route, sp)
         st.succ, st.n_pred = [], 0
         st.agg = [0, 0.0, 0.0, 0.0, 0.0, 0.0, 0]   # steps, latency s, gpu J, node J, $, tokens in, tokens out
         st.pools, st.services = [], []
@@ -144,6 +144,9 @@ def _compile_route(idx: int, route: Route, pools: dict[str, _PoolRT]) -> _Route:
                     raise MurakkabError(f"route {route.workflow}/{route.tier.key}: step '{sp.task}' uses pool "
                                         f"'{ps.pool}' that the plan does not define (fix: add it to plan.pools)")
                 st.pools.append(pools[ps.pool])
+                if pools[ps.pool].kind == "model" and st.tokens is None:
+                    raise MurakkabError(f"route {route.workflow}/{route.tier.key}: step '{sp.task}' runs on model "
+                                        f"pool '{ps.pool}' but has no output tokens (fix: give output_tokens_p50 > 0)")
                 # a tool call's service time: the step's latency on this pool over its sequential calls
                 st.services.append(ps.latency_p50_s / st.n_seq)
             st.rr = SmoothWeightedRoundRobin([ps.share for ps in sp.pools])
@@ -163,6 +166,17 @@ def _compile_route(idx: int, route: Route, pools: dict[str, _PoolRT]) -> _Route:
     r.accuracy_met = route.accuracy_percent >= tier.threshold if tier.metric == "accuracy" else (
         tier.accuracy_floor is None or route.accuracy_percent >= tier.accuracy_floor)
     return r
+
+
+def _tokens(route: Route, sp) -> LogNormalTokens | None:
+    """The step's output tokens per call: the optimizer's log-normal (profiles.tokens), fitted to p50/p90."""
+    if sp.skipped or sp.output_tokens_p50 <= 0:
+        return None   # tool steps; a model pool on such a step is rejected when its call is built
+    try:
+        return LogNormalTokens.from_percentiles(sp.output_tokens_p50, sp.output_tokens_p90)
+    except ValueError as exc:
+        raise MurakkabError(f"route {route.workflow}/{route.tier.key}: step '{sp.task}': {exc} "
+                            "(fix: give output_tokens_p90 >= output_tokens_p50 > 0)") from None
 
 
 def _compile_variants(route: Route, steps: list[_Step]) -> tuple[VariantRouter | None, list[list[int]] | None]:
@@ -425,7 +439,7 @@ class Simulator:
         model = prt.kind == "model"
         routable = prt.routable
         for _ in range(s.n_par):
-            out = draw(self.tok_rng, s.mu, s.sigma) if model else 0
+            out = s.tokens.draw(self.tok_rng) if model else 0
             call = Call(req, s, s.inp if model else 0.0, out, s.services[k], now)
             inst = routable[0] if len(routable) == 1 else least_loaded(routable)
             if inst is None:
