@@ -196,7 +196,10 @@ class RuntimeCluster:
             wall = time.monotonic()
             ready = [i for i in ps.instances if i.ready_at <= now and not i.draining and i.down_until <= wall]
             fresh = [i for i in ready if i.id not in tried]
-            inst = least_loaded(fresh) or least_loaded(ready)
+            if not fresh:          # every instance failed once: start another round over all of them
+                tried.clear()
+                fresh = ready
+            inst = least_loaded(fresh)
             if inst is None:
                 break
             try:

@@ -42,7 +42,7 @@ def _classify(exc: Exception, where: str) -> BackendError:
     if isinstance(exc, httpx.TimeoutException):
         return BackendError(f"{where}: timed out ({type(exc).__name__})")
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-        return BackendError(f"{where}: connection closed mid-response ({exc})")
+        return BackendError(f"{where}: connection closed mid-stream ({exc})")
     return BackendError(f"{where}: {type(exc).__name__}: {exc}")
 
 

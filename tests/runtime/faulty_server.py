@@ -1,0 +1,78 @@
+"""A fault-injecting OpenAI-compatible chat server for failover tests, run with uvicorn on loopback.
+
+Behaviour per instance is set by `mode`: "ok" streams "hello world" as two chunks with usage;
+"500"/"400" answer HTTP 500/400; "hang" never answers (the client's read timeout fires); "cut" sends one
+chunk then drops the connection. `hits` counts requests. Real llama.cpp is used for the
+integration test; this server exists because a real one cannot be made to fail on demand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+
+import uvicorn
+
+
+class FaultyServer:
+    def __init__(self, mode: str):
+        self.mode, self.hits = mode, 0
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="error",
+                                                     interface="asgi3"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    async def app(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                msg = await receive()
+                if msg["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif msg["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        self.hits += 1
+        while (await receive()).get("more_body"):
+            pass
+        if self.mode in ("500", "400"):
+            await send({"type": "http.response.start", "status": int(self.mode), "headers": []})
+            await send({"type": "http.response.body", "body": b'{"error": "injected"}'})
+            return
+        if self.mode == "hang":
+            await asyncio.sleep(3600)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"text/event-stream")]})
+
+        def chunk(content=None, finish=None, usage=None):
+            ev = {"choices": [{"index": 0, "delta": {"content": content} if content else {},
+                               "finish_reason": finish}]}
+            if usage:
+                ev["usage"] = usage
+            return {"type": "http.response.body", "body": f"data: {json.dumps(ev)}\n\n".encode(), "more_body": True}
+
+        await send(chunk("hello "))
+        if self.mode == "cut":
+            raise ConnectionResetError("injected: connection dropped mid-stream")
+        await send(chunk("world", "stop"))
+        await send(chunk(usage={"prompt_tokens": 7, "completion_tokens": 2}))
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
+    def __enter__(self):
+        self._thread.start()
+        deadline = time.time() + 20
+        while not self._server.started:
+            if time.time() > deadline:
+                raise RuntimeError("fault server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self._server.should_exit = True
+        self._server.force_exit = True
+        self._thread.join(timeout=10)
