@@ -20,7 +20,8 @@ def test_one_call_alone_takes_ttft_plus_tokens_times_tpot_and_draws_p1_power():
     out = asyncio.run(cluster.call("m", _req()))
     assert out.tokens_out == 100 and out.tokens_in == 50       # p50 = p90: the draw is exactly 100
     model_s = w.TTFT + 100 * w.TPOT                              # 1.1 s
-    assert out.latency_s / SCALE == pytest.approx(model_s, rel=0.15)
+    # never faster than the model says; slower only by timer overshoot (loose: shared, loaded CI cores)
+    assert model_s * 0.98 <= out.latency_s / SCALE <= model_s * 1.6
     # alone on the instance: P(1) = 100 + 300 * 1/4 = 175 W for the whole call, times PUE
     t = out.latency_s / SCALE
     assert out.energy_wh == pytest.approx(175 * t * w.PUE / 3600, rel=0.03)
@@ -60,7 +61,7 @@ def test_tool_call_takes_its_service_time():
     cluster = RuntimeCluster(w.hand_plan(), time_scale=SCALE)
     out = asyncio.run(cluster.call("t-det", CallRequest(call_id="x", service_s=w.TOOL_S)))
     t = out.latency_s / SCALE
-    assert t == pytest.approx(w.TOOL_S, rel=0.2)
+    assert w.TOOL_S * 0.98 <= t <= w.TOOL_S * 1.6
     # one of two slots busy: tool power is idle at 0 calls, busy at >= 1 (constant curve)
     assert out.energy_wh == pytest.approx(w.TOOL_BUSY_W * t * w.PUE / 3600, rel=0.03)
 
