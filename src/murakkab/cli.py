@@ -184,6 +184,11 @@ from murakkab.server.cli import register as _register_server  # noqa: E402  (uvi
 _register_server(app)
 
 
+from murakkab.report.cli import register as _register_report  # noqa: E402  (matplotlib loads inside)
+
+_register_report(app)
+
+
 from murakkab.server.cli import register as _register_server  # noqa: E402  (uvicorn/fastapi load inside)
 
 _register_server(app)
