@@ -15,9 +15,9 @@ import time
 from dataclasses import dataclass, field
 from functools import cache
 
-from murakkab.plan.schema import Plan, Pool, StepPlan
+from murakkab.plan.schema import Plan, Pool, Route, StepPlan
 from murakkab.policy.accounting import AccountingParams
-from murakkab.policy.router import SmoothWeightedRoundRobin, least_loaded
+from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, least_loaded
 from murakkab.policy.view import InstanceInfo
 from murakkab.runtime.backends import BackendsConfig, EndpointSpec
 from murakkab.runtime.calls import BackendError, CallRequest, NoInstanceLeft
@@ -174,8 +174,21 @@ class RuntimeCluster:
             self.plan, self._pending = self._pending[0], None
         return self.plan
 
-    def pick_pool(self, key: tuple, step: StepPlan) -> str:
-        """Pool for one call of a step, by the plan's shares (smooth weighted round-robin)."""
+    def pick_variant(self, route: Route) -> dict[str, str] | None:
+        """For a route with variants, the task -> pool map this request runs on (one joint choice per
+        request, by variant shares); None when the route routes each step by its own shares."""
+        if not route.variants:
+            return None
+        key = (self.plan.plan_id, route.workflow, route.tier.key, "variants")
+        vr = self._rr.get(key)
+        if vr is None:
+            vr = self._rr[key] = VariantRouter(route.variants)
+        return dict(vr.pick_pools())
+
+    def pick_pool(self, key: tuple, step: StepPlan, variant: dict[str, str] | None = None) -> str:
+        """Pool for one call of a step: the request's variant's, else by the step's shares."""
+        if variant is not None and step.task in variant:
+            return variant[step.task]
         rr = self._rr.get(key)
         if rr is None:
             rr = self._rr[key] = SmoothWeightedRoundRobin([s.share for s in step.pools])

@@ -323,7 +323,8 @@ class Runtime:
     async def _run(self, row: RequestRow, live: _Live, t0: float) -> RequestResult:
         wf = self.workflow(row.tenant, row.workflow)
         route = self.route(row.workflow, row.tier)
-        runner = StepRunner(self.cluster, max_tokens=self.cfg.max_tokens)
+        runner = StepRunner(self.cluster, max_tokens=self.cfg.max_tokens)   # one per request
+        variant = self.cluster.pick_variant(route)
         steps = {s.task: s for s in route.steps}
         outputs: dict[str, Any] = {}
         step_inputs: dict[str, dict] = {}
@@ -340,7 +341,7 @@ class Runtime:
             step = steps[name]
             ins = step_inputs[name] = inputs_of(name)
             started = time.perf_counter()
-            res = await runner.run(row.id, route, step, ins, route.knobs)
+            res = await runner.run(row.id, route, step, ins, route.knobs, variant=variant)
             res.started_s = started - t0
             res.latency_s = time.perf_counter() - started
             outputs[name] = res.output

@@ -19,7 +19,7 @@ from murakkab.runtime.calls import CallRequest
 from murakkab.runtime.meter import InstanceMeter
 from murakkab.runtime.results import CallOutcome
 from murakkab.sim.curves import InstanceCurve
-from murakkab.sim.tokens import draw, lognormal_params
+from murakkab.profiles.tokens import LogNormalTokens
 
 _CHUNKS = 8
 
@@ -74,8 +74,8 @@ class SimulatedInstance:
                 if self.ttft > 0:
                     due += self.ttft * self.scale
                     await asyncio.sleep(max(due - loop.time(), 0.0))
-                mu, sigma = lognormal_params(req.out_p50, req.out_p90)
-                n_out = draw(self.rng, mu, sigma) if req.out_p50 > 0 else 1
+                n_out = (LogNormalTokens.from_percentiles(req.out_p50, max(req.out_p90, req.out_p50)).draw(self.rng)
+                         if req.out_p50 > 0 else 1)
                 if req.max_tokens:
                     n_out = min(n_out, req.max_tokens)
                 chunk = max(1, math.ceil(n_out / _CHUNKS))

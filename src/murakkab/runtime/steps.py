@@ -46,14 +46,16 @@ def code_of(text: str | None) -> str:
 class StepRunner:
     def __init__(self, cluster: RuntimeCluster, *, max_tokens: int | None = None):
         self.cluster, self.max_tokens = cluster, max_tokens
+        self._variant: dict[str, str] | None = None
 
     async def run(self, request_id: str, route: Route, step: StepPlan, inputs: dict[str, Any],
-                  knobs: dict[str, Any], on_token=None) -> StepResult:
+                  knobs: dict[str, Any], on_token=None, variant: dict[str, str] | None = None) -> StepResult:
         res = StepResult(task=step.task, executor=step.executor, kind=step.kind, model=step.model,
                          skipped=step.skipped)
         if step.skipped:
             return res
         key = (self.cluster.plan.plan_id, route.workflow, route.tier.key, step.task)
+        self._variant = variant
         if step.kind == "tool":
             out = await self._tool(request_id, key, step, inputs, knobs)
             res.output = out.data if out.data is not None else out.text
@@ -80,16 +82,16 @@ class StepRunner:
         return res
 
     async def _model_call(self, call_id, key, step: StepPlan, messages, on_token) -> CallOutcome:
-        pool = self.cluster.pick_pool(key, step)
+        pool = self.cluster.pick_pool(key, step, self._variant)
         req = CallRequest(call_id=call_id, messages=messages, max_tokens=self.max_tokens,
                           input_tokens=step.input_tokens, out_p50=step.output_tokens_p50,
                           out_p90=step.output_tokens_p90, on_token=on_token)
         return await self.cluster.call(pool, req)
 
     async def _tool(self, request_id, key, step: StepPlan, inputs, knobs) -> CallOutcome:
-        pool_id = self.cluster.pick_pool(key, step)
+        pool_id = self.cluster.pick_pool(key, step, self._variant)
         ps = self.cluster.pools[pool_id]
-        share = next(s for s in step.pools if s.pool == pool_id)
+        share = next((s for s in step.pools if s.pool == pool_id), step.pools[0])
         req = CallRequest(call_id=f"{request_id}/{step.task}",
                           service_s=share.latency_p50_s / max(step.calls_sequential, 1))
         if ps.mode != "simulated":
