@@ -22,6 +22,7 @@ from murakkab.errors import MurakkabError
 from murakkab.runtime.journal import Tenant
 from murakkab.runtime.service import NotFound, Runtime, RuntimeConfig
 from murakkab.server import errors
+from murakkab.server.dashboard import mount_dashboard, runtime_state
 from murakkab.server.models import ChatBody, InvokeBody, PlanBody, WorkflowUpload
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -275,6 +276,7 @@ def create_app(config: ServerConfig) -> FastAPI:
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Request-Id": rid})
 
+    mount_dashboard(app, runtime_state(rt), authorize=admin)   # /dashboard (operator view: admin tenants)
     return app
 
 

@@ -1,0 +1,111 @@
+"""Pure functions behind the dashboard's JSON: request rates per bin, SLO attainment per tier, the
+power a pool draws now, recent jobs with their per-step accounting.
+
+Energy of a job is what the runtime attributed to it (modelled for simulated backends, measured only
+where a meter says so: see each job's `energy_basis`). Pool power is an estimate from the plan's
+operating point: idle + (busy - idle) x slot occupancy per allocated instance; real (remote)
+backends have no meter here, so their power is unknown (null).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+POWER_BASIS = ("estimate: accelerators only, before PUE; idle + (busy - idle) x slot occupancy per allocated "
+               "instance, from the plan's operating point")
+
+
+@dataclass(frozen=True)
+class JobRow:
+    id: str
+    workflow: str
+    tier: str
+    status: str
+    created: float          # unix s, when accepted
+    updated: float          # unix s, last change (finish time for finished jobs)
+    result: dict | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """How a (workflow, tier) is judged: latency <= threshold s, or the route's accuracy >= threshold %."""
+    workflow: str
+    tier: str               # tier key, e.g. latency:good
+    metric: str
+    threshold: float
+    route_accuracy: float
+
+    @property
+    def slo(self) -> str:
+        return (f"latency <= {self.threshold:g} s" if self.metric == "latency"
+                else f"accuracy >= {self.threshold:g}%")
+
+
+def slo_met(job: JobRow, rule: TierRule) -> bool:
+    """Only a completed job can meet its SLO; a latency tier needs its latency within the threshold,
+    an accuracy tier needs the route that served it to be accurate enough (same rule as the simulator)."""
+    if job.status != "completed" or job.result is None:
+        return False
+    if rule.metric == "latency":
+        return float(job.result.get("latency_s", math.inf)) <= rule.threshold
+    return rule.route_accuracy >= rule.threshold
+
+
+def attainment(jobs: list[JobRow], rules: dict[tuple[str, str], TierRule], now: float,
+               window_s: float) -> list[dict]:
+    """Per (workflow, tier): jobs finished in the last `window_s`, how many met the SLO, and the rate of
+    accepted jobs over the window (requests/s)."""
+    out = {}
+    for key, rule in rules.items():
+        out[key] = {"workflow": rule.workflow, "tier": rule.tier, "slo": rule.slo, "finished": 0, "met": 0,
+                    "attainment": None, "rate_rps": 0.0}
+    for j in jobs:
+        rule = rules.get((j.workflow, j.tier))
+        if rule is None:
+            continue
+        row = out[(j.workflow, j.tier)]
+        if j.created >= now - window_s:
+            row["rate_rps"] += 1.0 / window_s
+        if j.status in ("completed", "failed") and j.updated >= now - window_s:
+            row["finished"] += 1
+            row["met"] += slo_met(j, rule)
+    for row in out.values():
+        row["attainment"] = row["met"] / row["finished"] if row["finished"] else None
+    return [out[k] for k in sorted(out)]
+
+
+def series(jobs: list[JobRow], now: float, window_s: float, bin_s: float) -> dict:
+    """Bins over the last `window_s`, oldest first: accepted requests/s, and the power attributed to
+    the jobs finished in each bin (their energy / bin width, W)."""
+    n = max(1, int(round(window_s / bin_s)))
+    start = now - n * bin_s
+    arrivals, power = [0.0] * n, [0.0] * n
+    for j in jobs:
+        k = math.floor((j.created - start) / bin_s)
+        if 0 <= k < n:
+            arrivals[k] += 1.0 / bin_s
+        if j.status == "completed" and j.result is not None:
+            k = math.floor((j.updated - start) / bin_s)
+            if 0 <= k < n:
+                power[k] += float(j.result.get("energy_wh", 0.0)) * 3600.0 / bin_s
+    return {"bin_s": bin_s, "t_start_unix": [start + k * bin_s for k in range(n)], "arrivals_rps": arrivals,
+            "attributed_power_w": power}
+
+
+def instance_power_w(idle_w: float, busy_w: float, load: int, slots: int) -> float:
+    """One allocated instance's accelerator power at `load` calls over `slots` slots (estimate)."""
+    occupancy = min(max(load, 0) / max(slots, 1), 1.0)
+    return idle_w + (busy_w - idle_w) * occupancy
+
+
+def job_view(j: JobRow) -> dict:
+    """A job with its per-step accounting (latency, tokens, energy, cost, pools), without outputs."""
+    r = j.result or {}
+    steps = [{k: s.get(k) for k in ("task", "kind", "model", "skipped", "pools", "calls", "latency_s", "tokens_in",
+                                    "tokens_out", "energy_wh", "energy_basis", "cost_usd")}
+             for s in r.get("steps", [])]
+    return {"id": j.id, "workflow": j.workflow, "tier": j.tier, "status": j.status, "created_unix": j.created,
+            "latency_s": r.get("latency_s"), "energy_wh": r.get("energy_wh"), "energy_basis": r.get("energy_basis"),
+            "cost_usd": r.get("cost_usd"), "error": j.error, "steps": steps}
