@@ -173,6 +173,10 @@ from murakkab.sim.cli import simulate as _simulate  # noqa: E402  (heavy imports
 
 app.command("simulate")(_simulate)
 
+from murakkab.sim.demo_cli import demo as _demo  # noqa: E402  (heavy imports stay inside the command)
+
+app.command("demo")(_demo)
+
 
 from murakkab.optimizer.cli import register as _register_optimizer  # noqa: E402
 

@@ -173,10 +173,12 @@ def _parquet(path: Path, rows: list[dict]) -> bool:
     return True
 
 
-def write_outputs(res: SimResult, summary: RunSummary, out: Path) -> list[Path]:
+def write_outputs(res: SimResult, summary: RunSummary, out: Path, per_request: bool = True,
+                  plots: bool = True) -> list[Path]:
     """Write summary.json, plan.json (the plan that was run), requests.csv, steps.csv, timeseries.csv,
     instance_power.csv (+ .parquet when pyarrow is installed) and three PNG plots into `out`; returns
-    the files written."""
+    the files written. `per_request=False` leaves out the two large files (requests.csv, one row per
+    request; instance_power.csv, one row per instance and bin); `plots=False` the PNGs."""
     out.mkdir(parents=True, exist_ok=True)
     files = []
     (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2))
@@ -184,19 +186,23 @@ def write_outputs(res: SimResult, summary: RunSummary, out: Path) -> list[Path]:
     # the plan makes the run dir self-describing: `murakkab report` draws its DAGs and pools from it
     (out / "plan.json").write_text(res.plan.to_json())
     files.append(out / "plan.json")
-    req_rows = [asdict(r) for r in res.requests]
+    req_rows = [asdict(r) for r in res.requests] if per_request else None
     step_rows = [{"workflow": k[0], "tier": k[1], "task": k[2], **dict(zip(STEP_FIELDS, v))}
                  for k, v in sorted(res.steps.items())]
     ts_rows = timeseries(res)
     inst_rows = [{"t_start_s": b * res.config.bin_s, "instance": i.id, "pool": i.pool, "hardware": i.hardware,
-                  "gpu_power_w": j / res.config.bin_s} for i in res.instances for b, j in enumerate(i.bins_j)]
+                  "gpu_power_w": j / res.config.bin_s} for i in res.instances for b, j in enumerate(i.bins_j)
+                 ] if per_request else None
     for name, rows in (("requests", req_rows), ("steps", step_rows), ("timeseries", ts_rows),
                        ("instance_power", inst_rows)):
+        if rows is None:
+            continue
         _write_csv(out / f"{name}.csv", rows)
         files.append(out / f"{name}.csv")
         if _parquet(out / f"{name}.parquet", rows):
             files.append(out / f"{name}.parquet")
-    files += plot(res, ts_rows, out)
+    if plots:
+        files += plot(res, ts_rows, out)
     return files
 
 
