@@ -95,7 +95,10 @@ def test_bad_run_dirs_are_refused_with_the_reason_and_nothing_written(tmp_path):
         write_report(tmp_path)
     assert not (tmp_path / "report").exists()
     (tmp_path / "summary.json").write_text("{}")
-    with pytest.raises(ReportError, match="missing requests.csv, timeseries.csv"):
+    with pytest.raises(ReportError, match="missing timeseries.csv"):
+        write_report(tmp_path)
+    (tmp_path / "timeseries.csv").write_text("")
+    with pytest.raises(ReportError, match="summary.json lacks requests, facility_mwh"):
         write_report(tmp_path)
     assert not (tmp_path / "report").exists()
 
@@ -107,3 +110,24 @@ def test_cli_writes_and_prints_the_path(comparison_dir, tmp_path):
     assert (tmp_path / "report.html").is_file()
     bad = CliRunner().invoke(app, ["report", str(tmp_path / "nope")])
     assert bad.exit_code == 2 and "not a directory" in bad.output
+
+
+def test_demo_layout_without_requests_csv(comparison_dir, tmp_path):
+    import shutil
+    demo = tmp_path / "demo-x"
+    for run in ("static", "joint"):
+        shutil.copytree(comparison_dir / run, demo / run, ignore=shutil.ignore_patterns("requests.*", "instance_power.*"))
+    (demo / "comparison.json").write_text("[]")                       # demo's own files sit beside the runs
+    runs = find_runs(demo)
+    assert [r.requests for r in runs] == [None, None]
+    chart = charts.energy_per_request(runs, "e")
+    s = _summary(demo / "joint")
+    with (demo / "joint" / "steps.csv").open() as fh:
+        steps = [r for r in csv.DictReader(fh) if r["workflow"] == "code_gen" and r["tier"] == "latency:good"]
+    n = next(t["requests"] for t in s["slo"] if t["workflow"] == "code_gen" and t["tier"] == "latency:good")
+    by_hand = sum(float(r["gpu_j"]) + float(r["node_j"]) for r in steps) * s["pue"] / 3600 / n
+    assert chart.data["mean_wh"]["joint"]["code_gen latency:good"] == pytest.approx(by_hand)
+    lat = charts.latency_cdf(runs[0], "l").data["series"]["code_gen latency:good"]
+    t = next(t for t in s["slo"] if t["tier"] == "latency:good")
+    assert tuple(lat["percentiles_s"][0]) == (t["latency_p50_s"], 0.5)
+    assert write_report(demo).is_file()

@@ -73,7 +73,43 @@ def _bin_width(bins: list[float]) -> float:
     return bins[1] - bins[0] if len(bins) > 1 else 60.0
 
 
+def _threshold(run: RunData, wf: str, tier: str) -> float | None:
+    if not tier.startswith("latency:") or run.plan is None:
+        return None
+    try:
+        return run.plan.route(wf, tier).tier.threshold
+    except KeyError:
+        return None
+
+
+def latency_percentiles(run: RunData, key: str) -> Chart:
+    """Without requests.csv (demo runs): the summary's p50/p90/p99 per tier as points of the CDF."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    data = {}
+    for t in run.summary.get("slo", []):
+        qs = [(t[f"latency_p{q}_s"], q / 100) for q in (50, 90, 99) if t.get(f"latency_p{q}_s") is not None]
+        if not qs:
+            continue
+        line, = ax.plot([x for x, _ in qs], [y for _, y in qs], marker="o", label=f"{t['workflow']} {t['tier']}")
+        threshold = _threshold(run, t["workflow"], t["tier"])
+        if threshold is not None:
+            ax.axvline(threshold, color=line.get_color(), linestyle="--", linewidth=1)
+        data[f"{t['workflow']} {t['tier']}"] = {"finished": t["requests"], "slo": t["slo"], "percentiles_s": qs,
+                                                "latency_threshold_s": threshold, "attainment": t["attainment"]}
+    ax.set_xscale("log")
+    ax.set(xlabel="end-to-end latency (s); dashed: latency SLO", ylabel="fraction of requests",
+           title=f"{run.label}: latency percentiles against each SLO")
+    if data:
+        ax.legend(loc="lower right", fontsize=8)
+    return Chart(key, f"{run.label}: latency percentiles", _png(fig), {"series": data},
+                 "This run dir has no requests.csv (murakkab demo leaves it out), so the CDF is drawn through "
+                 "the p50, p90 and p99 of summary.json.")
+
+
 def latency_cdf(run: RunData, key: str) -> Chart:
+    if run.requests is None:
+        return latency_percentiles(run, key)
     plt = _plt()
     by: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in run.requests:
@@ -86,12 +122,7 @@ def latency_cdf(run: RunData, key: str) -> Chart:
         lats.sort()
         n = len(lats)
         line, = ax.step(lats, [(i + 1) / n for i in range(n)], where="post", label=f"{wf} {tier}")
-        threshold = None
-        if tier.startswith("latency:") and run.plan is not None:
-            try:
-                threshold = run.plan.route(wf, tier).tier.threshold
-            except KeyError:
-                threshold = None
+        threshold = _threshold(run, wf, tier)
         if threshold is not None:
             ax.axvline(threshold, color=line.get_color(), linestyle="--", linewidth=1)
         s = slos.get((wf, tier), {})
@@ -112,7 +143,36 @@ def request_energy_wh(run: RunData) -> list[float]:
     return [(r.gpu_j + r.node_j) * run.pue / 3600 for r in run.requests if r.latency_s is not None]
 
 
+def mean_energy_by_tier(run: RunData) -> dict[str, float]:
+    """Mean facility Wh per finished request of each (workflow, tier), from steps.csv and summary.json."""
+    n = {(t["workflow"], t["tier"]): t["requests"] for t in run.summary.get("slo", [])}
+    return {f"{wf} {tier}": j * run.pue / 3600 / n[(wf, tier)] for (wf, tier), j in sorted(run.step_joules.items())
+            if n.get((wf, tier))}
+
+
+def energy_by_tier(runs: list[RunData], key: str) -> Chart:
+    """Without per-request rows: mean energy per request of each (workflow, tier), grouped by run."""
+    plt = _plt()
+    import numpy as np
+    means = {run.label: mean_energy_by_tier(run) for run in runs}
+    groups = sorted({g for m in means.values() for g in m})
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    width = 0.8 / max(len(runs), 1)
+    for k, (label, m) in enumerate(means.items()):
+        ax.bar(np.arange(len(groups)) + k * width, [m.get(g, 0.0) for g in groups], width, label=label)
+    ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, groups, fontsize=8)
+    ax.set_yscale("log")
+    ax.set(ylabel="facility Wh per request (mean, modelled)", title="Energy per request by workflow and tier")
+    ax.legend(fontsize=7, ncol=2)
+    return Chart(key, "Energy per request by (workflow, tier)", _png(fig), {"mean_wh": means},
+                 "The run dirs have no requests.csv (murakkab demo leaves it out), so this shows each tier's mean "
+                 "(steps.csv energy x PUE / requests) rather than the full distribution. Idle energy is not "
+                 "attributed to requests.")
+
+
 def energy_per_request(runs: list[RunData], key: str) -> Chart:
+    if any(run.requests is None for run in runs):
+        return energy_by_tier(runs, key)
     plt = _plt()
     import numpy as np
     fig, ax = plt.subplots(figsize=(8, 3.8))

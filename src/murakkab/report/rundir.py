@@ -1,7 +1,8 @@
 """Read what `murakkab simulate` (sim/report.py `write_outputs`) wrote into a run directory.
 
-A run dir holds summary.json, plan.json, requests.csv and timeseries.csv (other files are ignored
-here). A directory with no summary.json of its own but several run sub-directories is a policy
+A run dir holds summary.json and timeseries.csv, and usually plan.json, requests.csv and steps.csv
+(`murakkab demo` leaves requests.csv out: then latency comes from the summary's percentiles and energy
+per request from steps.csv). Other files are ignored here. A directory with no summary.json of its own but several run sub-directories is a policy
 comparison (what `murakkab demo` writes).
 """
 
@@ -15,7 +16,8 @@ from pathlib import Path
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import Plan
 
-REQUIRED = ("summary.json", "requests.csv", "timeseries.csv")
+REQUIRED = ("summary.json", "timeseries.csv")
+SUMMARY_KEYS = ("requests", "facility_mwh", "cost_usd", "peak_gpus_by_type", "gpu_hours_by_type", "slo")
 
 
 class ReportError(MurakkabError):
@@ -47,8 +49,9 @@ class RunData:
     path: Path
     summary: dict
     plan: Plan | None              # None for run dirs written before plan.json was saved
-    requests: tuple[RequestRow, ...]
+    requests: tuple[RequestRow, ...] | None        # None: the run dir has no requests.csv
     series: tuple[SeriesRow, ...]
+    step_joules: dict[tuple[str, str], float]      # (workflow, tier) -> accelerator + node J of its steps
 
     @property
     def label(self) -> str:
@@ -78,15 +81,26 @@ def load_run(path: Path) -> RunData:
                           "(fix: pass the --out directory of 'murakkab simulate' or a 'murakkab demo' run)")
     try:
         summary = json.loads((path / "summary.json").read_text())
+        lacking = [k for k in SUMMARY_KEYS if k not in summary]
+        if lacking:
+            raise ReportError(f"{path}: summary.json lacks {', '.join(lacking)} (fix: it must be the summary "
+                              "'murakkab simulate' wrote; re-run it)")
         plan = Plan.from_json((path / "plan.json").read_text()) if (path / "plan.json").is_file() else None
-        reqs = tuple(RequestRow(r["workflow"], r["tier"], _float(r["latency_s"]), r["slo_met"] == "True",
-                                float(r["gpu_j"]), float(r["node_j"])) for r in _read_csv(path / "requests.csv"))
+        reqs = None
+        if (path / "requests.csv").is_file():
+            reqs = tuple(RequestRow(r["workflow"], r["tier"], _float(r["latency_s"]), r["slo_met"] == "True",
+                                    float(r["gpu_j"]), float(r["node_j"])) for r in _read_csv(path / "requests.csv"))
+        step_j: dict[tuple[str, str], float] = {}
+        if (path / "steps.csv").is_file():
+            for r in _read_csv(path / "steps.csv"):
+                k = (r["workflow"], r["tier"])
+                step_j[k] = step_j.get(k, 0.0) + float(r["gpu_j"]) + float(r["node_j"])
         series = tuple(SeriesRow(float(r["t_start_s"]), r["pool"], r["hardware"], float(r["units"]),
                                  float(r["facility_power_w"])) for r in _read_csv(path / "timeseries.csv"))
     except (ValueError, KeyError) as exc:
         raise ReportError(f"{path}: malformed run file ({type(exc).__name__}: {str(exc).splitlines()[0]}) "
                           "(fix: re-run 'murakkab simulate' into a fresh --out directory)") from None
-    return RunData(path.name, path, summary, plan, reqs, series)
+    return RunData(path.name, path, summary, plan, reqs, series, step_j)
 
 
 def find_runs(path: Path) -> list[RunData]:
