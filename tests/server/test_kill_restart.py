@@ -3,37 +3,13 @@ completed or failed with a reason; none disappears."""
 
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 
 import httpx
 
 from murakkab.runtime.journal import Journal
 from tests.runtime import worlds
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start(db, plan_file, port, log):
-    proc = subprocess.Popen([sys.executable, "-m", "murakkab.cli", "serve", "--db", str(db), "--plan", str(plan_file),
-                             "--port", str(port), "--time-scale", "0.2"], stdout=log, stderr=log,
-                            start_new_session=True)
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-        assert proc.poll() is None, f"server exited: {open(log.name).read()[-2000:]}"
-    proc.kill()
-    raise AssertionError("server did not come up in 90 s")
+from tests.server.live import free_port, start_server
 
 
 def test_sigkill_under_load_loses_no_accepted_request(tmp_path):
@@ -44,9 +20,9 @@ def test_sigkill_under_load_loses_no_accepted_request(tmp_path):
     key = j.add_tenant("acme", max_concurrency=1000)
     j.close()
     h = {"Authorization": f"Bearer {key}"}
-    port = _free_port()
+    port = free_port()
     log = open(tmp_path / "server.log", "w")
-    proc = _start(db, plan_file, port, log)
+    proc = start_server(["--db", str(db), "--plan", str(plan_file), "--time-scale", "0.2"], port, log)
     accepted = []
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=h, timeout=10) as c:
@@ -62,7 +38,7 @@ def test_sigkill_under_load_loses_no_accepted_request(tmp_path):
     open_at_kill = [rid for rid in accepted if Journal(str(db)).request(rid).status in ("accepted", "running")]
     assert open_at_kill, "the kill came too late to interrupt anything; the test proves nothing"
 
-    proc = _start(db, plan_file, port, log)
+    proc = start_server(["--db", str(db), "--plan", str(plan_file), "--time-scale", "0.2"], port, log)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=h, timeout=10) as c:
             deadline = time.time() + 120

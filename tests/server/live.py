@@ -1,0 +1,32 @@
+"""Start `murakkab serve` as a real process on loopback for tests that need one."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(args: list[str], port: int, log) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "murakkab.cli", "serve", "--port", str(port), *args],
+                            stdout=log, stderr=log, start_new_session=True)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            raise AssertionError(f"server exited: {open(log.name).read()[-2000:]}")
+    proc.kill()
+    raise AssertionError("server did not come up in 90 s")
