@@ -87,6 +87,9 @@ class Journal:
 
     def _tx(self, sql_params: list[tuple[str, tuple]]) -> None:
         with self._lock:
+            if len(sql_params) == 1:        # autocommit: one statement is its own transaction
+                self._db.execute(*sql_params[0])
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 for sql, params in sql_params:
