@@ -88,3 +88,5 @@ def demo(
                   f"own numbers. paper = {srcs}. Our scenario, rates and catalogue differ from the paper's: "
                   "compare the direction, not the digits.", highlight=False)
     console.print(f"run directory: {run_dir}", highlight=False)
+    from murakkab.report.html import write_report
+    console.print(f"report: {write_report(run_dir)}", highlight=False)
