@@ -60,7 +60,7 @@ def plan_table(plan) -> list[Table]:
 def register(app: typer.Typer) -> None:
     @app.command()
     def plan(
-        rate: list[str] = typer.Option([], "--rate", help="WORKFLOW:METRIC:TIER=PEAK[/AVERAGE] requests/s; repeat."),
+        rate: list[str] = typer.Option([], "--rate", help="WORKFLOW:METRIC:TIER=PEAK or PEAK/AVERAGE, requests/s; repeat."),
         standard: bool = typer.Option(False, help="Plan the standard scenario (3 workflows x 8 tiers)."),
         scale: float = typer.Option(1.0, help="Scale the standard scenario's rates."),
         trace: list[str] = typer.Option([], help="WORKFLOW: demand from the packaged Azure 2023 trace "
