@@ -6,6 +6,9 @@ timeout or a connection closed mid-stream raises a retryable `BackendError`; a r
 also marks the instance down for a while; a 4xx is not retried (the request itself is wrong).
 Cancelling the awaiting task closes the stream, which tells the server to stop generating.
 Energy is modelled from the pool's profile through the instance meter (no power counters here).
+Tokens come from the stream's `usage` when the server sends it (`stream_options.include_usage`);
+servers that omit it (llama-cpp-python 0.3) get a count of streamed content chunks instead, which
+can be off by one either way (a multi-byte character's byte tokens may arrive as one chunk).
 """
 
 from __future__ import annotations
@@ -122,11 +125,14 @@ class RemoteInstance:
                         usage = event["usage"]
                     for choice in event.get("choices") or ():
                         delta = (choice.get("delta") or {}).get("content")
-                        if delta:
-                            parts.append(delta)
+                        if delta is not None:
+                            # one streamed chunk per generated token (an incomplete UTF-8 byte
+                            # token arrives as ""): the count stands in for usage when absent
                             chunks += 1
-                            if req.on_token is not None:
-                                req.on_token(delta)
+                            if delta:
+                                parts.append(delta)
+                                if req.on_token is not None:
+                                    req.on_token(delta)
                         if choice.get("finish_reason"):
                             finished = True
         except BackendError:
