@@ -193,11 +193,6 @@ from murakkab.report.cli import register as _register_report  # noqa: E402  (mat
 _register_report(app)
 
 
-from murakkab.server.cli import register as _register_server  # noqa: E402  (uvicorn/fastapi load inside)
-
-_register_server(app)
-
-
 def main() -> None:  # pragma: no cover - entry point
     app()
 
