@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from statistics import NormalDist
 
 from murakkab.profiles.schema import TokenStats
@@ -51,7 +52,12 @@ class LogNormalTokens:
         whole tokens, at least 1. With sigma = 0 it is the median and consumes no random number."""
         if self.sigma == 0.0:
             return max(1, round(self.median))
-        return max(1, round(rng.lognormvariate(math.log(self.median), self.sigma)))
+        # exp(normalvariate) is what random.lognormvariate computes: same stream, ln(median) cached
+        return max(1, round(math.exp(rng.normalvariate(self._mu, self.sigma))))
+
+    @cached_property
+    def _mu(self) -> float:
+        return math.log(self.median)
 
 
 def max_of_parallel_quantile(q: float, parallel: int) -> float:

@@ -438,14 +438,16 @@ class Simulator:
         now = self.t
         model = prt.kind == "model"
         routable = prt.routable
+        draw, rng = (s.tokens.draw, self.tok_rng) if model else (None, None)
+        inp, service = (s.inp if model else 0.0), s.services[k]
+        submit = self._submit
         for _ in range(s.n_par):
-            out = s.tokens.draw(self.tok_rng) if model else 0
-            call = Call(req, s, s.inp if model else 0.0, out, s.services[k], now)
+            call = Call(req, s, inp, draw(rng) if model else 0, service, now)
             inst = routable[0] if len(routable) == 1 else least_loaded(routable)
             if inst is None:
                 prt.pending.append(call)
             else:
-                self._submit(inst, call)
+                submit(inst, call)
 
     def _call_done(self, call: Call) -> None:
         req, s = call.req, call.step
