@@ -84,3 +84,20 @@ def test_fleet_diff():
 def test_bad_alpha():
     with pytest.raises(MurakkabError, match="alpha"):
         EpochReoptimizer(lambda f: _plan({}), {}, alpha=0)
+
+
+def test_a_body_that_solves_off_its_clock_closes_then_actuates_from_when_the_plan_is_ready():
+    """The runtime closes the epoch, solves in a thread while time runs on, then actuates: the
+    provisioning delay counts from when the plan exists, and the epoch's rates are kept for reports."""
+    reopt = EpochReoptimizer(lambda f: _plan({"A": 2}), initial_forecast={("wf", "latency:good"): 1.0},
+                             epoch_s=100, provisioning_delay_s=60)
+    view = FakeView({"A": 1})
+    reopt.begin(40.0)                          # the body's clock read 40 s when the loop started
+    for _ in range(120):
+        reopt.record_arrival("wf", "latency:good")
+    forecast = reopt.close_epoch(100.0)        # 120 arrivals over 60 s: 2/s
+    assert reopt.last_observed == {("wf", "latency:good"): 2.0} and reopt.last_elapsed_s == 60.0
+    assert forecast == {("wf", "latency:good"): pytest.approx(0.5 * 2.0 + 0.5 * 1.0)}
+    view.t = 103.0                             # the solve took 3 s
+    reopt.actuate(view, reopt.make_plan(forecast))
+    assert view.calls == [("install", "p", 163.0), ("add", "A", 1, 163.0)]

@@ -57,24 +57,37 @@ class EpochReoptimizer:
         if self.epoch_s <= 0:
             raise MurakkabError(f"epoch must be > 0 s, got {self.epoch_s} (fix: e.g. 3600)")
         self.forecast: Forecast = dict(self.initial_forecast)
+        self.last_observed: Forecast = {}      # rates seen in the last closed epoch
+        self.last_elapsed_s: float = 0.0       # its length
+
+    def begin(self, now: float) -> None:
+        """Start the first epoch at `now` (a body whose clock does not start at 0 when it starts)."""
+        self._last = now
+        self._counts.clear()
 
     def record_arrival(self, workflow: str, tier_key: str) -> None:
         key = (workflow, tier_key)
         self._counts[key] = self._counts.get(key, 0) + 1
 
-    def on_epoch(self, view: PlanView) -> Plan:
-        """Close the epoch at view.now(): update the forecast, re-plan, and actuate the diff."""
-        now = view.now()
+    def close_epoch(self, now: float) -> Forecast:
+        """Close the epoch at `now`: fold the observed arrival rates into the forecast and return it.
+        Split from `on_epoch` so a body whose optimizer call must not block (the runtime solves in a
+        worker thread) can re-plan between closing the epoch and actuating the result."""
         elapsed = now - self._last
         if elapsed <= 0:
             raise MurakkabError(f"epoch closed at {now} s, not after the previous one at {self._last} s")
-        observed = {k: c / elapsed for k, c in self._counts.items()}
-        self.forecast = ewma(self.forecast, observed, self.alpha)
+        self.last_observed = {k: c / elapsed for k, c in self._counts.items()}
+        self.last_elapsed_s = elapsed
+        self.forecast = ewma(self.forecast, self.last_observed, self.alpha)
         self.history.append((now, dict(self.forecast)))
         self._counts.clear()
         self._last = now
-        plan = self.make_plan(dict(self.forecast))
-        switch_at = now + self.provisioning_delay_s
+        return dict(self.forecast)
+
+    def actuate(self, view: PlanView, plan: Plan) -> None:
+        """Move the view's fleet to `plan`: new instances now (ready after the provisioning delay),
+        new routes and the drain of surplus instances at that moment."""
+        switch_at = view.now() + self.provisioning_delay_s
         current = {p: sum(1 for i in view.instances(p) if not i.draining) for p in view.pool_ids()}
         add, remove = fleet_diff(current, plan)
         view.install_plan(plan, switch_at)
@@ -82,4 +95,9 @@ class EpochReoptimizer:
             view.add_instances(pool, n, switch_at)
         for pool, n in remove.items():
             view.remove_instances(pool, n, at=switch_at)
+
+    def on_epoch(self, view: PlanView) -> Plan:
+        """Close the epoch at view.now(): update the forecast, re-plan, and actuate the diff."""
+        plan = self.make_plan(self.close_epoch(view.now()))
+        self.actuate(view, plan)
         return plan

@@ -72,6 +72,7 @@ class RuntimeCluster:
         self.pools: dict[str, PoolState] = {}
         self.plan = plan
         self._pending: tuple[Plan, float] | None = None
+        self._drains: list[tuple[float, str, int]] = []     # (at, pool, n) drains not yet due
         self._rr: dict[tuple, SmoothWeightedRoundRobin] = {}
         self._t0 = time.monotonic()
         self.install_plan(plan, 0.0)
@@ -84,6 +85,7 @@ class RuntimeCluster:
         return (time.monotonic() - self._t0) / self.scale
 
     def pool_ids(self) -> list[str]:
+        self.settle()
         return list(self.pools)
 
     def slots_per_instance(self, pool: str) -> int:
@@ -91,6 +93,7 @@ class RuntimeCluster:
         return (p.max_num_seqs or 1) if p.kind == "model" else max(p.concurrency, 1)
 
     def instances(self, pool: str) -> list[InstanceInfo]:
+        self.settle()
         now = self.now()
         return [InstanceInfo(i.id, pool, i.ready_at <= now, i.draining, i.load) for i in self.pools[pool].instances]
 
@@ -105,6 +108,13 @@ class RuntimeCluster:
         ps.desired = max(ps.desired - n, 0)
         if ps.mode != "simulated":
             return
+        if at is not None and at > self.now():
+            # a re-plan drains surplus instances only when the new ones are ready (see `settle`)
+            self._drains.append((at, pool, n))
+            return
+        self._drain(ps, n)
+
+    def _drain(self, ps: PoolState, n: int) -> None:
         live = sorted((i for i in ps.instances if not i.draining), key=lambda i: i.load)
         for inst in live[:n]:
             inst.draining = True
@@ -116,9 +126,26 @@ class RuntimeCluster:
             if p.id not in self.pools:
                 self.pools[p.id] = PoolState(p, self._mode(p))
         if switch_at <= self.now() or not self.plan:
-            self.plan = plan
+            self._switch(plan)
         else:
             self._pending = (plan, switch_at)
+
+    def _switch(self, plan: Plan) -> None:
+        self.plan = plan
+        for p in plan.pools:     # same pool id = same operating point; the plan's count is new
+            self.pools[p.id].plan = p
+
+    def settle(self) -> None:
+        """Apply what was scheduled for now or earlier: a pending plan switch, delayed drains."""
+        now = self.now()
+        if self._pending and self._pending[1] <= now:
+            plan, self._pending = self._pending[0], None
+            self._switch(plan)
+        if self._drains:
+            due = [d for d in self._drains if d[0] <= now]
+            self._drains = [d for d in self._drains if d[0] > now]
+            for _, pool, n in due:
+                self._drain(self.pools[pool], n)
 
     # ---- construction --------------------------------------------------------------------
     def _mode(self, p: Pool) -> str:
@@ -170,8 +197,7 @@ class RuntimeCluster:
 
     # ---- routing -------------------------------------------------------------------------
     def current_plan(self) -> Plan:
-        if self._pending and self._pending[1] <= self.now():
-            self.plan, self._pending = self._pending[0], None
+        self.settle()
         return self.plan
 
     def pick_variant(self, route: Route) -> dict[str, str] | None:
@@ -198,6 +224,7 @@ class RuntimeCluster:
         """Send one call to the least-loaded ready instance of the pool; on a retryable failure,
         back off and fail over to another instance (the failed one is not retried for this call
         while others remain). Raises NoInstanceLeft when no instance can serve it."""
+        self.settle()
         ps = self.pools.get(pool_id)
         if ps is None:
             raise NoInstanceLeft(f"pool '{pool_id}' is not in the running plan")

@@ -13,18 +13,22 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import Plan, Route
 from murakkab.runtime.backends import BackendsConfig
 from murakkab.runtime.calls import NoInstanceLeft
 from murakkab.runtime.cluster import RuntimeCluster
+from murakkab.runtime.replan import ReplanSettings
 from murakkab.runtime.dag import StepFailed, check_dag, critical_path, run_dag
 from murakkab.runtime.journal import Journal, RequestRow
 from murakkab.runtime.results import RequestResult, StepResult
 from murakkab.runtime.steps import StepRunner
 from murakkab.runtime.telemetry import RuntimeMetrics, emit_spans
+
+if TYPE_CHECKING:
+    from murakkab.policy.autoscaler import AutoscalerConfig
 
 
 class NotFound(MurakkabError):
@@ -57,7 +61,9 @@ class RuntimeConfig:
     backends: BackendsConfig = field(default_factory=BackendsConfig)
     time_scale: float = 1.0               # simulated backend: 1 = real time
     autoscale: bool = False
-    autoscale_interval_s: float = 10.0    # model seconds
+    autoscaler: "AutoscalerConfig | None" = None   # thresholds, window, provisioning (default: the policy's)
+    reoptimize: bool = False              # run the shared epoch re-optimizer
+    replan: ReplanSettings = field(default_factory=ReplanSettings)
     limits: Limits = field(default_factory=Limits)
     max_attempts: int = 3                 # runs of one request across restarts
     max_tokens: int | None = None         # cap on generated tokens per model call (real backends)
@@ -84,6 +90,8 @@ class Runtime:
         self._bg: list[asyncio.Task] = []
         self._workflows: dict[tuple[str, str], Any] = {}
         self.autoscaler = None
+        self.reoptimizer = None
+        self.epochs: list[dict] = []      # last re-plans: forecast, version, solve time or error
         self._shutdown = False
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -100,8 +108,11 @@ class Runtime:
             self._launch(row)
         if self.cfg.autoscale:
             from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
-            self.autoscaler = ReactiveAutoscaler(AutoscalerConfig())
+            cfg = self.cfg.autoscaler or AutoscalerConfig()
+            self.autoscaler = ReactiveAutoscaler(cfg)
             self._bg.append(asyncio.create_task(self._autoscale_loop()))
+        if self.cfg.reoptimize:
+            self._start_reoptimizer()
 
     async def stop(self) -> None:
         self._shutdown = True
@@ -117,10 +128,54 @@ class Runtime:
 
     async def _autoscale_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.cfg.autoscale_interval_s * self.cfg.time_scale)
+            await asyncio.sleep(self.autoscaler.config.interval_s * self.cfg.time_scale)
             if self.cluster is not None:
                 self.autoscaler.tick(self.cluster)
                 self.publish_pools()
+
+    def _start_reoptimizer(self) -> None:
+        from murakkab.policy.reoptimizer import EpochReoptimizer, forecast_of
+        from murakkab.runtime.replan import plan_maker
+        if self.cluster is None:
+            raise Conflict("the epoch re-optimizer needs a deployed plan to start from (fix: pass --plan)")
+        rs = self.cfg.replan
+        # the maker is shaped by whichever plan runs when the epoch closes (an operator may deploy one)
+        self.reoptimizer = EpochReoptimizer(lambda f: plan_maker(self.cluster.plan, rs)(f),
+                                            forecast_of(self.cluster.plan), epoch_s=rs.epoch_s,
+                                            alpha=rs.alpha, provisioning_delay_s=rs.provisioning_delay_s)
+        self.reoptimizer.begin(self.cluster.now())
+        self._bg.append(asyncio.create_task(self._epoch_loop()))
+
+    async def _epoch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.cfg.replan.epoch_s * self.cfg.time_scale)
+            try:
+                await self.replan_now()
+            except Exception as exc:  # noqa: BLE001 - one bad epoch must not stop the next ones
+                self.epochs = (self.epochs + [{"t_s": self.cluster.now(), "error": f"{type(exc).__name__}: {exc}"}])[-50:]
+
+    async def replan_now(self) -> dict:
+        """Close the re-optimizer's epoch now, re-plan for its forecast (in a worker thread, so requests
+        keep flowing), store the plan as the next active version and move the fleet to it through the
+        cluster after the provisioning delay. A failed solve keeps the running plan and is reported."""
+        ro, cl = self.reoptimizer, self.cluster
+        forecast = ro.close_epoch(cl.now())
+        entry = {"t_s": cl.now(), "elapsed_s": ro.last_elapsed_s,
+                 "observed_rps": _keyed(ro.last_observed), "forecast_rps": _keyed(forecast)}
+        t = time.perf_counter()
+        try:
+            plan = await asyncio.to_thread(ro.make_plan, forecast)
+        except (MurakkabError, ValueError) as exc:
+            entry.update(error=f"re-plan failed, keeping plan version {self.plan_version}: {exc}")
+        else:
+            entry["solve_s"] = time.perf_counter() - t
+            version = self.journal.add_plan(plan.plan_id, plan.to_json(), activate=True)
+            ro.actuate(cl, plan)
+            self.plan_version = version
+            entry.update(version=version, plan_id=plan.plan_id, switch_at_s=cl.now() + ro.provisioning_delay_s)
+            self.publish_pools()
+        self.epochs = (self.epochs + [entry])[-50:]
+        return entry
 
     def publish_pools(self) -> None:
         if self.cluster is None:
@@ -198,6 +253,9 @@ class Runtime:
             for pool, n in remove.items():
                 cl.remove_instances(pool, n)
         self.plan_version = version
+        if self.reoptimizer is not None:     # an operator's plan: forecast from what it was made for
+            from murakkab.policy.reoptimizer import forecast_of
+            self.reoptimizer.forecast = forecast_of(plan)
         self.publish_pools()
 
     def route(self, workflow: str, tier: str) -> Route:
@@ -232,6 +290,8 @@ class Runtime:
         self.journal.accept(rid, tenant, workflow, route.tier.key, inputs, mode, self.plan_version)
         self._open_by_tenant[tenant] = self._open_by_tenant.get(tenant, 0) + 1
         self.metrics.accepted.labels(workflow, route.tier.key).inc()
+        if self.reoptimizer is not None:
+            self.reoptimizer.record_arrival(workflow, route.tier.key)
         self.metrics.in_flight.inc()
         self._launch(self.journal.request(rid))
         return rid
@@ -361,3 +421,8 @@ class Runtime:
         return RequestResult.total(request_id=row.id, workflow=row.workflow, tier=route.tier.key,
                                    plan_id=self.cluster.plan.plan_id, steps=[results[n] for n in order],
                                    output=outputs.get(wf.output), latency_s=latency, critical_path_s=cp)
+
+
+def _keyed(f: dict[tuple[str, str], float]) -> dict[str, float]:
+    """A forecast with JSON keys 'workflow/tier'."""
+    return {f"{w}/{t}": v for (w, t), v in sorted(f.items())}

@@ -176,7 +176,14 @@ def create_app(config: ServerConfig) -> FastAPI:
             pools.append({"pool": pid, "backend": ps.mode, "planned": ps.plan.instances, "desired": ps.desired,
                           "ready": sum(1 for i in infos if i.ready and not i.draining),
                           "load": sum(i.load for i in infos)})
-        return {"version": rt.plan_version, "plan": json.loads(plan.to_json()), "pools": pools}
+        out = {"version": rt.plan_version, "plan": json.loads(plan.to_json()), "pools": pools}
+        if rt.reoptimizer is not None:
+            ro = rt.reoptimizer
+            out["reoptimizer"] = {"epoch_s": ro.epoch_s, "alpha": ro.alpha,
+                                  "provisioning_delay_s": ro.provisioning_delay_s,
+                                  "forecast_rps": {f"{w}/{t}": v for (w, t), v in sorted(ro.forecast.items())},
+                                  "epochs": rt.epochs}
+        return out
 
     # ---- invocation ----------------------------------------------------------------------
     @app.post("/v1/workflows/{name}/invoke")

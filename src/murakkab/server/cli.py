@@ -18,6 +18,9 @@ def serve(
     time_scale: float = typer.Option(1.0, help="simulated backend speed: 1 = real time, 0.01 = 100x faster"),
     no_auth: bool = typer.Option(False, "--no-auth", help="single tenant 'default', no API keys (local use only)"),
     autoscale: bool = typer.Option(False, help="run the shared reactive autoscaler"),
+    reoptimize: bool = typer.Option(False, help="run the shared epoch re-optimizer (EWMA forecast, re-plan)"),
+    epoch_min: float = typer.Option(60.0, help="re-optimizer epoch in (model) minutes"),
+    provisioning_s: float = typer.Option(120.0, help="(model) seconds before a new instance serves"),
     max_body_bytes: int = typer.Option(1_000_000, help="largest accepted request body"),
     max_tokens: int | None = typer.Option(None, help="cap on generated tokens per model call"),
 ) -> None:
@@ -27,12 +30,17 @@ def serve(
     from murakkab.errors import MurakkabError
     from murakkab.plan.schema import Plan
     from murakkab.runtime.backends import BackendsConfig, load_backends
+    from murakkab.policy.autoscaler import AutoscalerConfig
+    from murakkab.runtime.replan import ReplanSettings
     from murakkab.runtime.service import Limits, RuntimeConfig
     from murakkab.server.app import ServerConfig, create_app
     try:
         cfg = RuntimeConfig(db_path=str(db), plan=Plan.from_json(plan.read_text("utf-8")) if plan else None,
                             backends=load_backends(backends) if backends else BackendsConfig(),
                             time_scale=time_scale, autoscale=autoscale, max_tokens=max_tokens,
+                            autoscaler=AutoscalerConfig(provisioning_delay_s=provisioning_s),
+                            reoptimize=reoptimize,
+                            replan=ReplanSettings(epoch_s=epoch_min * 60.0, provisioning_delay_s=provisioning_s),
                             limits=Limits(max_body_bytes=max_body_bytes))
     except (MurakkabError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
