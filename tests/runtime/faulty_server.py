@@ -2,7 +2,8 @@
 
 Behaviour per instance is set by `mode`: "ok" streams "hello world" as two chunks with usage;
 "500"/"400" answer HTTP 500/400; "hang" never answers (the client's read timeout fires); "cut" sends one
-chunk then drops the connection. `hits` counts requests. Real llama.cpp is used for the
+chunk then drops the connection; "slow" streams "t0 t1 ..." one token per 50 ms for 10 s and records in
+`disconnected_at` (monotonic s) when the client goes away. `hits` counts requests. Real llama.cpp is used for the
 integration test; this server exists because a real one cannot be made to fail on demand.
 """
 
@@ -20,6 +21,8 @@ import uvicorn
 class FaultyServer:
     def __init__(self, mode: str):
         self.mode, self.hits = mode, 0
+        self.disconnected_at: float | None = None
+        self.slow_tokens_sent = 0
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -56,6 +59,19 @@ class FaultyServer:
                 ev["usage"] = usage
             return {"type": "http.response.body", "body": f"data: {json.dumps(ev)}\n\n".encode(), "more_body": True}
 
+        if self.mode == "slow":
+            gone = asyncio.ensure_future(receive())      # resolves with http.disconnect when the client leaves
+            for i in range(200):
+                if gone.done():
+                    self.disconnected_at = time.monotonic()
+                    return
+                await send(chunk(f"t{i} "))
+                self.slow_tokens_sent += 1
+                await asyncio.sleep(0.05)
+            gone.cancel()
+            await send(chunk(finish="stop"))
+            await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+            return
         await send(chunk("hello "))
         if self.mode == "cut":
             raise ConnectionResetError("injected: connection dropped mid-stream")

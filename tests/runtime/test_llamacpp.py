@@ -122,3 +122,31 @@ def test_reasoning_workflow_through_murakkab_chat_completions(llama, tmp_path):
     assert body["usage"]["completion_tokens"] == step["tokens_out"] and 3 <= step["tokens_out"] <= 21
     assert body["choices"][0]["message"]["content"] == job["result"]["output"]["answer"]
     assert sum(job["result"]["output"]["votes"].values()) == 3
+
+
+def test_chat_workflow_streams_llamacpp_tokens_through_murakkab(llama, tmp_path):
+    """An uploaded one-call chat workflow: murakkab forwards llama.cpp's streamed tokens as OpenAI chunks."""
+    import json
+
+    from fastapi.testclient import TestClient
+
+    from murakkab.runtime.service import RuntimeConfig
+    from murakkab.server.app import ServerConfig, create_app
+    cfg = ServerConfig(auth=False, runtime=RuntimeConfig(
+        db_path=str(tmp_path / "j.db"), plan=worlds.chat_plan(), max_tokens=12,
+        backends=parse_backends(f"models:\n  qwen3-8b:\n    - {{base_url: '{llama}', served_model: tiny}}\n")))
+    with TestClient(create_app(cfg)) as c:
+        assert c.post("/v1/workflows", json={"spec": worlds.CHAT_SPEC}).status_code == 201
+        with c.stream("POST", "/v1/chat/completions", json={"model": "chat_bot:accuracy:good", "stream": True,
+                                                             "messages": MSG}) as r:
+            assert r.status_code == 200
+            lines = [ln for ln in r.iter_lines() if ln.startswith("data: ")]
+        job = c.get(f"/v1/jobs/{r.headers['x-request-id']}").json()
+    assert lines[-1] == "data: [DONE]"
+    events = [json.loads(ln[6:]) for ln in lines[:-1]]
+    deltas = [e["choices"][0]["delta"]["content"] for e in events[1:] if e["choices"][0]["delta"].get("content")]
+    step = job["result"]["steps"][0]
+    assert not step["simulated"] and step["pools"] == ["m"]
+    assert len(deltas) >= 2 and "".join(deltas) == job["result"]["output"]
+    assert events[-1]["choices"][0]["finish_reason"] == "stop"
+    assert events[-1]["usage"]["completion_tokens"] == step["tokens_out"] and 1 <= step["tokens_out"] <= 13

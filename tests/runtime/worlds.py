@@ -71,3 +71,22 @@ def hand_plan(model_instances: int = 1, samples: int = 3) -> Plan:
                 totals=PlanTotals(gpus_by_type={}, energy_kwh_per_epoch=0.0, energy_wh_per_request=0.0,
                                   cost_usd_per_epoch=0.0, cost_usd_per_request=0.0, accuracy_percent_avg=0.0),
                 solve=[])
+
+
+CHAT_SPEC = """name: chat_bot
+description: Answer a chat prompt with one model call.
+inputs:
+  prompt: text
+tasks:
+  - name: reply
+    capability: chat
+    inputs: {prompt: inputs.prompt}
+output: reply
+"""
+
+
+def chat_plan(model_instances: int = 1, out: float = 100.0) -> Plan:
+    """The hand plan plus a route for the uploaded workflow CHAT_SPEC: one llm_chat call on pool "m"."""
+    plan = hand_plan(model_instances)
+    chat = _route("chat_bot", [llm_step("reply", "llm_chat", out=out)], [])
+    return plan.model_copy(update={"routes": [*plan.routes, chat]})

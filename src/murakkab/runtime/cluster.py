@@ -231,6 +231,14 @@ class RuntimeCluster:
         d = self.backends.defaults
         tried: set[str] = set()
         errors: list[str] = []
+        streamed = [0]
+        if req.on_token is not None:
+            sink = req.on_token
+
+            def counted(delta: str) -> None:
+                streamed[0] += 1
+                sink(delta)
+            req.on_token = counted
         for attempt in range(d.retries + 1):
             now = self.now()
             wall = time.monotonic()
@@ -250,6 +258,10 @@ class RuntimeCluster:
                     events.append(RouterEvent(pool_id, inst.id, str(exc)))
                 if not exc.retryable:
                     raise
+                if streamed[0]:
+                    # the client already holds part of this answer: a retry would stream a second one
+                    raise BackendError(f"{exc} (not retried: {streamed[0]} chunk(s) were already streamed to the "
+                                       "client)", retryable=False, status=exc.status) from exc
                 tried.add(inst.id)
                 if exc.instance_down:
                     inst.down_until = time.monotonic() + d.down_s

@@ -76,6 +76,7 @@ class _Live:
     listeners: list[asyncio.Queue] = field(default_factory=list)
     result: RequestResult | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    on_token: Any = None              # streaming: called with each content delta of the output step
 
 
 class Runtime:
@@ -269,8 +270,10 @@ class Runtime:
 
     # ---- requests ------------------------------------------------------------------------
     def submit(self, tenant: str, workflow: str, tier: str, inputs: dict[str, Any], *, mode: str = "job",
-               max_concurrency: int | None = None) -> str:
-        """Validate and journal a request, then start it. Returns its id. Raises before journalling."""
+               max_concurrency: int | None = None, on_token=None) -> str:
+        """Validate and journal a request, then start it. Returns its id. Raises before journalling.
+        `on_token(delta)` receives the output step's tokens as the backend streams them, when that
+        step is a single model call (see `streams_tokens`); compositions (votes, debates) do not."""
         wf = self.workflow(tenant, workflow)
         route = self.route(workflow, tier)
         missing = [k for k in wf.inputs if k not in inputs]
@@ -293,11 +296,18 @@ class Runtime:
         if self.reoptimizer is not None:
             self.reoptimizer.record_arrival(workflow, route.tier.key)
         self.metrics.in_flight.inc()
-        self._launch(self.journal.request(rid))
+        self._launch(self.journal.request(rid), on_token)
         return rid
 
-    def _launch(self, row: RequestRow) -> None:
-        live = self._live[row.id] = _Live()
+    def streams_tokens(self, tenant: str, workflow: str, tier: str) -> bool:
+        """Whether the workflow's output step is one model call whose tokens can be streamed as they come."""
+        wf = self.workflow(tenant, workflow)
+        step = next((s for s in self.route(workflow, tier).steps if s.task == wf.output), None)
+        return (step is not None and step.kind == "llm" and not step.skipped
+                and max(step.calls_parallel, 1) * max(step.calls_sequential, 1) == 1)
+
+    def _launch(self, row: RequestRow, on_token=None) -> None:
+        live = self._live[row.id] = _Live(on_token=on_token)
         live.task = asyncio.create_task(self._execute(row, live))
 
     async def wait(self, rid: str) -> RequestResult:
@@ -401,7 +411,9 @@ class Runtime:
             step = steps[name]
             ins = step_inputs[name] = inputs_of(name)
             started = time.perf_counter()
-            res = await runner.run(row.id, route, step, ins, route.knobs, variant=variant)
+            stream = (live.on_token if name == wf.output and step.kind == "llm"
+                      and max(step.calls_parallel, 1) * max(step.calls_sequential, 1) == 1 else None)
+            res = await runner.run(row.id, route, step, ins, route.knobs, on_token=stream, variant=variant)
             res.started_s = started - t0
             res.latency_s = time.perf_counter() - started
             outputs[name] = res.output

@@ -22,6 +22,14 @@ from murakkab.sim.curves import InstanceCurve
 from murakkab.profiles.tokens import LogNormalTokens
 
 _CHUNKS = 8
+SIMULATED_TEXT = "[simulated output]"
+
+
+def _pieces(text: str, n: int) -> list[str]:
+    """`text` cut into n consecutive parts of near-equal length (empty parts when n > len(text))."""
+    n = max(n, 1)
+    bounds = [round(i * len(text) / n) for i in range(n + 1)]
+    return [text[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
 class _Slots:
@@ -79,6 +87,8 @@ class SimulatedInstance:
                 if req.max_tokens:
                     n_out = min(n_out, req.max_tokens)
                 chunk = max(1, math.ceil(n_out / _CHUNKS))
+                text = SIMULATED_TEXT      # content is not simulated; tokens_out says how much
+                pieces = iter(_pieces(text, math.ceil(n_out / chunk)))
                 left = n_out
                 while left > 0:
                     k = min(chunk, left)
@@ -86,9 +96,9 @@ class SimulatedInstance:
                     due += k * self.curve.tpot(b) * self.scale
                     await asyncio.sleep(max(due - loop.time(), 0.0))
                     left -= k
-                text = "[simulated output]"   # content is not simulated; tokens_out says how much
-                if req.on_token is not None:
-                    req.on_token(text)
+                    piece = next(pieces, "")
+                    if req.on_token is not None and piece:
+                        req.on_token(piece)     # streamed as each decode chunk completes
         finally:
             energy = self.meter.leave(cid)
             slots.sem.release()

@@ -252,39 +252,83 @@ def create_app(config: ServerConfig) -> FastAPI:
         users = [m.content for m in body.messages if m.role == "user" and m.content]
         if not users:
             raise MurakkabError("messages need at least one user message with content")
+        if body.stream:
+            return _chat_stream(rt, t, body, workflow, tier, {text_inputs[0]: users[-1]})
         rid = rt.submit(t.name, workflow, tier, {text_inputs[0]: users[-1]}, mode="sync",
                         max_concurrency=t.max_concurrency)
         res = await rt.wait(rid)
         if res.status != "completed":
             return _result_response(res, rid)
-        content = _as_text(res.output)
-        created = int(time.time())
-        usage = {"prompt_tokens": res.tokens_in, "completion_tokens": res.tokens_out,
-                 "total_tokens": res.tokens_in + res.tokens_out}
-        extra = {"request_id": rid, "energy_wh": res.energy_wh, "energy_basis": res.energy_basis,
-                 "cost_usd": res.cost_usd, "latency_s": res.latency_s}
-        if not body.stream:
-            return JSONResponse({"id": f"chatcmpl-{rid}", "object": "chat.completion", "created": created,
-                                 "model": body.model, "usage": usage, "murakkab": extra,
-                                 "choices": [{"index": 0, "finish_reason": "stop",
-                                              "message": {"role": "assistant", "content": content}}]},
-                                headers={"X-Request-Id": rid})
-
-        def chunk(delta: dict, finish=None, **more):
-            return "data: " + json.dumps({"id": f"chatcmpl-{rid}", "object": "chat.completion.chunk",
-                                          "created": created, "model": body.model,
-                                          "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-                                          **more}) + "\n\n"
-
-        async def stream():
-            yield chunk({"role": "assistant", "content": content})
-            yield chunk({}, "stop", usage=usage, murakkab=extra)
-            yield "data: [DONE]\n\n"
-
-        return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Request-Id": rid})
+        return JSONResponse({"id": f"chatcmpl-{rid}", "object": "chat.completion", "created": int(time.time()),
+                             "model": body.model, "usage": _usage(res), "murakkab": _extra(res, rid),
+                             "choices": [{"index": 0, "finish_reason": "stop",
+                                          "message": {"role": "assistant", "content": _as_text(res.output)}}]},
+                            headers={"X-Request-Id": rid})
 
     mount_dashboard(app, runtime_state(rt), authorize=admin)   # /dashboard (operator view: admin tenants)
     return app
+
+
+def _usage(res) -> dict:
+    return {"prompt_tokens": res.tokens_in, "completion_tokens": res.tokens_out,
+            "total_tokens": res.tokens_in + res.tokens_out}
+
+
+def _extra(res, rid: str) -> dict:
+    return {"request_id": rid, "energy_wh": res.energy_wh, "energy_basis": res.energy_basis,
+            "cost_usd": res.cost_usd, "latency_s": res.latency_s}
+
+
+def _chat_stream(rt: Runtime, t: Tenant, body, workflow: str, tier: str, inputs: dict) -> StreamingResponse:
+    """OpenAI-style SSE: a role chunk, then the output step's tokens as the backend streams them
+    (compositions, whose answer exists only after the vote, send it as one chunk), then a chunk with
+    finish_reason, usage and murakkab's accounting, then `data: [DONE]`. A client that disconnects
+    cancels the request, which closes the backend's stream. Validation errors come before the stream
+    starts, as JSON 4xx."""
+    queue: asyncio.Queue = asyncio.Queue()
+    live = rt.streams_tokens(t.name, workflow, tier)
+    rid = rt.submit(t.name, workflow, tier, inputs, mode="sync", max_concurrency=t.max_concurrency,
+                    on_token=(lambda d: queue.put_nowait(("delta", d))) if live else None)
+    created = int(time.time())
+
+    def chunk(delta: dict, finish=None, **more) -> str:
+        return "data: " + json.dumps({"id": f"chatcmpl-{rid}", "object": "chat.completion.chunk",
+                                      "created": created, "model": body.model,
+                                      "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+                                      **more}) + "\n\n"
+
+    async def finish():
+        queue.put_nowait(("done", await rt.wait(rid)))
+
+    async def stream():
+        waiter = asyncio.create_task(finish())
+        done = False
+        try:
+            yield chunk({"role": "assistant", "content": ""})
+            sent = 0
+            while True:
+                kind, item = await queue.get()
+                if kind == "delta":
+                    sent += 1
+                    yield chunk({"content": item})
+                    continue
+                res = item
+                break
+            done = True
+            if res.status != "completed":
+                yield "data: " + json.dumps({"error": {"type": f"request_{res.status}", "message": res.error,
+                                                       "job_id": rid}}) + "\n\n"
+            else:
+                if not sent:
+                    yield chunk({"content": _as_text(res.output)})
+                yield chunk({}, "stop", usage=_usage(res), murakkab=_extra(res, rid))
+            yield "data: [DONE]\n\n"
+        finally:
+            if not done:       # the client went away (or the server stops): stop the backend call
+                rt.cancel(rid)
+            waiter.cancel()
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Request-Id": rid})
 
 
 def _as_text(output) -> str:
