@@ -57,6 +57,8 @@ class StepRunner:
         key = (self.cluster.plan.plan_id, route.workflow, route.tier.key, step.task)
         self._variant = variant
         if step.kind == "tool":
+            if step.executor == "whisper_stt" and self._remote(key, step) and "audio" not in inputs:
+                return await self._transcribe_scenes(request_id, key, step, inputs, res)
             out = await self._tool(request_id, key, step, inputs, knobs)
             res.output = out.data if out.data is not None else out.text
             return step_from_calls(res, [out])
@@ -88,6 +90,25 @@ class StepRunner:
                           out_p90=step.output_tokens_p90, on_token=on_token)
         return await self.cluster.call(pool, req)
 
+    def _remote(self, key, step: StepPlan) -> bool:
+        pool = self._variant.get(step.task) if self._variant else None
+        if pool is None:
+            pool = step.pools[0].pool if len(step.pools) == 1 else None
+        return pool is not None and self.cluster.pools[pool].mode == "remote"
+
+    async def _transcribe_scenes(self, request_id, key, step: StepPlan, inputs, res: StepResult) -> StepResult:
+        """One transcription call per scene (each routed, retried and failed over on its own) on the
+        scene's audio cut from the video; output [{scene, start_s, end_s, text}] in scene order."""
+        from murakkab.runtime.audio import scene_clips
+        clips = await asyncio.to_thread(scene_clips, inputs.get("scenes"))
+        outs = await asyncio.gather(*(
+            self.cluster.call(self.cluster.pick_pool(key, step, self._variant),
+                              CallRequest(call_id=f"{request_id}/{step.task}/{sc['index']}", payload=clip))
+            for sc, clip in clips))
+        res.output = [{"scene": sc["index"], "start_s": sc["start_s"], "end_s": sc["end_s"], "text": o.text}
+                      for (sc, _), o in zip(clips, outs)]
+        return step_from_calls(res, list(outs))
+
     async def _tool(self, request_id, key, step: StepPlan, inputs, knobs) -> CallOutcome:
         pool_id = self.cluster.pick_pool(key, step, self._variant)
         ps = self.cluster.pools[pool_id]
@@ -115,7 +136,7 @@ def tool_payload(step: StepPlan, inputs: dict[str, Any], knobs: dict[str, Any]) 
     if ex == "whisper_stt":
         audio = inputs.get("audio")
         if not (isinstance(audio, (list, tuple)) and len(audio) == 2):
-            raise MurakkabError("speech-to-text needs audio as (filename, bytes); the video pipeline "
-                                "has no audio cutter here (no ffmpeg), so keep whisper_stt simulated")
+            raise MurakkabError("speech-to-text needs audio as (filename, bytes), or the scene detector's "
+                                "output to cut it from")
         return tuple(audio)
     return inputs
