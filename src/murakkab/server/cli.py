@@ -46,7 +46,9 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     app = create_app(ServerConfig(runtime=cfg, auth=not no_auth))
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Keep idle connections longer than clients do (httpx: 5 s), so a client never reuses a
+    # connection the server is closing at that moment (a lost request under load).
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
 
 
 @tenant_app.command("add")
