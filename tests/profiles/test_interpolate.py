@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from murakkab.profiles.interpolate import at_concurrency, concurrency_axis, leave_one_out
+from murakkab.profiles.interpolate import at_concurrency, concurrency_axis, leave_one_out, tpot_power_table
 from murakkab.profiles.mlenergy import load_mlenergy
 from murakkab.profiles.schema import OperatingPoint, Source
 
@@ -67,3 +67,16 @@ def test_leave_one_out_predicts_from_the_neighbours():
     assert est.tpot_median_s == pytest.approx(0.020 + 0.010 * 8 / 24)
     assert not est.extrapolated
     assert leave_one_out(pts, 2).extrapolated
+
+
+def test_tpot_power_table_is_at_concurrency_at_every_b():
+    # the vectorised table the simulator tabulates curves with: the same numbers as point-by-point calls,
+    # including the clamped ends (b = 1 below the first point, b > 32 above the last)
+    pts = (_pt(4, 0.020, 200, 300), _pt(8, 0.024, 330, 380), _pt(32, 0.040, 800, 520))
+    bs = range(1, 41)
+    tpot, power = tpot_power_table(pts, bs)
+    for b, t, p in zip(bs, tpot, power):
+        est = at_concurrency(pts, b)
+        assert t == pytest.approx(est.tpot_median_s, rel=1e-12) and p == pytest.approx(est.power_w, rel=1e-12)
+    assert tpot[0] == pytest.approx(0.020) and tpot[-1] == pytest.approx(0.040)   # clamped, by hand
+    assert tpot_power_table((_pt(1, 0.05, 20), _pt(2, 0.06, 33)), [1, 2])[1] is None   # unknown power stays unknown

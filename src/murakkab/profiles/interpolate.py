@@ -85,6 +85,25 @@ def at_concurrency(points: tuple[OperatingPoint, ...], b: float) -> PointEstimat
     return PointEstimate(*values, extrapolated=extrapolated)
 
 
+def tpot_power_table(points: tuple[OperatingPoint, ...], bs) -> tuple[list[float], list[float] | None]:
+    """TPOT median and power at each concurrency in `bs` (all > 0) in one vectorised evaluation: the
+    values `at_concurrency` gives point by point (same fit, same clamping). Power is None when the
+    profile has no power."""
+    if not points:
+        raise ProfileError("cannot interpolate a profile with no operating points")
+    x = np.asarray(bs, dtype=float)
+    if x.size and not (x > 0).all():
+        raise ProfileError("concurrency must be > 0")
+    tpot_s, _, _, power_s, _ = _fit(tuple(points))
+
+    def table(s: _Series) -> list[float]:
+        if isinstance(s.fn, float):
+            return [s.fn] * len(x)
+        return [float(v) for v in s.fn(np.clip(x, s.lo, s.hi))]
+
+    return table(tpot_s), (table(power_s) if power_s is not None else None)
+
+
 def leave_one_out(points: tuple[OperatingPoint, ...], i: int) -> PointEstimate:
     """Estimate point i (index in max_num_seqs order) from the other points, at point i's x."""
     pts = tuple(sorted(points, key=lambda p: p.max_num_seqs))

@@ -11,7 +11,9 @@ time. The simulator implements `ClusterView`/`PlanView`, so the shared policies 
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
+import operator
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -30,6 +32,11 @@ from murakkab.sim.instances import Call, ModelInstance, ToolInstance
 
 CurveResolver = Callable[[Pool], InstanceCurve]
 _EPS = 1e-9
+_PREFILL, _DECODE, _TOOL, _OTHER = 0, 1, 2, 3        # event kinds (see Simulator._push)
+_LOAD = operator.attrgetter("load")
+# min(key=load) returns the first instance of least load: the tie rule of policy.router.least_loaded
+_min, _heappush, _exp, _log = min, heapq.heappush, math.exp, math.log
+_NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)   # random.normalvariate's constant
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class _PoolRT:
 
 class _Step:
     __slots__ = ("idx", "task", "kind", "skipped", "n_seq", "n_par", "inp", "tokens", "pools", "services",
-                 "rr", "succ", "n_pred", "agg")
+                 "rr", "succ", "n_pred", "agg", "mu", "sigma", "out_fixed")
 
 
 class _Route:
@@ -132,6 +139,10 @@ def _compile_route(idx: int, route: Route, pools: dict[str, _PoolRT]) -> _Route:
         st.n_seq, st.n_par = max(sp.calls_sequential, 1), max(sp.calls_parallel, 1)
         st.inp = sp.input_tokens
         st.tokens = _tokens(route, sp)
+        # LogNormalTokens.draw's parameters, unpacked for the inlined draw in Simulator._round
+        st.mu = math.log(st.tokens.median) if st.tokens is not None else 0.0
+        st.sigma = st.tokens.sigma if st.tokens is not None else 0.0
+        st.out_fixed = max(1, round(st.tokens.median)) if st.tokens is not None else 0
         st.succ, st.n_pred = [], 0
         st.agg = [0, 0.0, 0.0, 0.0, 0.0, 0.0, 0]   # steps, latency s, gpu J, node J, $, tokens in, tokens out
         st.pools, st.services = [], []
@@ -216,7 +227,7 @@ class Simulator:
         self.reopt = reoptimizer
         self.t = 0.0
         self._heap: list = []
-        self._seq = 0
+        self._count = itertools.count(1)   # event sequence numbers: ties run in push order
         self.pools: dict[str, _PoolRT] = {}
         self.all_instances: list = []
         self.routes: dict[tuple[str, str], _Route] = {}
@@ -260,9 +271,12 @@ class Simulator:
                                 f"plan routes: {known} (fix: change the tier mix or re-plan with these tiers)")
 
     # ---- event plumbing ----------------------------------------------------------------------
+    # Heap entries are (time, seq, kind, obj): kind 0 prefill done (obj: call), 1 decode done (obj:
+    # instance; stale unless obj.version == seq), 2 tool done (obj: call), 3 other (obj: (fn, arg)).
+    # The hot kinds are handled inline in `run` (no per-event bound methods or call layers); seq keeps
+    # ties in push order.
     def _push(self, t: float, fn, arg) -> None:
-        self._seq += 1
-        heapq.heappush(self._heap, (t, self._seq, fn, arg))
+        heapq.heappush(self._heap, (t, next(self._count), _OTHER, (fn, arg)))
 
     # ---- instances ---------------------------------------------------------------------------
     def _allocate(self, prt: _PoolRT, n: int, ready_at: float) -> None:
@@ -312,9 +326,8 @@ class Simulator:
     def _submit(self, inst, call: Call) -> None:
         call.inst = inst
         inst.load += 1
-        now = self.t
         if inst.busy < inst.slots:
-            inst.advance(now)
+            inst.advance(self.t)
             self._start(inst, call)
         else:
             inst.queue.append(call)
@@ -323,73 +336,34 @@ class Simulator:
         """Occupy a slot (instance already advanced to now)."""
         now = self.t
         inst.busy += 1
-        call.t_start = now
         if inst.__class__ is ToolInstance:
             call.a_e, call.a_t = inst.A_e, inst.A_t
-            self._push(now + call.service_s, self._tool_done, call)
+            heapq.heappush(self._heap, (now + call.service_s, next(self._count), _TOOL, call))
         elif inst.ttft > 0:
             inst.pre_w += call.inp
             if inst.pre is not None:
                 inst.pre.add(call)
             call.a_e, call.a_t = inst.Ap_e, inst.Ap_t
-            self._push(now + inst.ttft, self._prefill_done, call)
+            heapq.heappush(self._heap, (now + inst.ttft, next(self._count), _PREFILL, call))
         else:
             self._decode(inst, call)
             self._reschedule(inst)
 
-    def _decode(self, inst: ModelInstance, call: Call) -> None:
+    @staticmethod
+    def _decode(inst: ModelInstance, call: Call) -> None:
         inst.seq += 1
         call.a_e, call.a_t = inst.Ad_e, inst.Ad_t
         heapq.heappush(inst.marks, (inst.V + call.out, inst.seq, call))
         inst.n_dec += 1
 
     def _reschedule(self, inst: ModelInstance) -> None:
-        inst.version += 1
+        """(Re)arm the instance's decode-done event for its head finish mark; any earlier one goes stale."""
         if inst.marks:
             t = inst.t_last + (inst.marks[0][0] - inst.V) * inst.tpot[inst.n_dec]
-            self._seq += 1
-            heapq.heappush(self._heap, (t if t > self.t else self.t, self._seq, self._decode_done,
-                                        (inst, inst.version)))
-
-    def _prefill_done(self, call: Call) -> None:
-        inst = call.inst
-        inst.advance(self.t)
-        call.gpu_j += call.inp * (inst.Ap_e - call.a_e)
-        call.inst_s += call.inp * (inst.Ap_t - call.a_t)
-        inst.pre_w -= call.inp
-        if inst.pre is not None:
-            inst.pre.discard(call)
-        if inst.busy == 1 and inst.pre_w < 1e-6:
-            inst.pre_w = 0.0    # no drift from float sums once nothing prefills
-        self._decode(inst, call)
-        self._reschedule(inst)
-
-    def _decode_done(self, arg) -> None:
-        inst, version = arg
-        if version != inst.version:
-            return  # superseded by a later occupancy change
-        inst.advance(self.t)
-        marks = inst.marks
-        limit = inst.V + _EPS * (1.0 + inst.V)
-        done = []
-        while marks and marks[0][0] <= limit:
-            _, _, call = heapq.heappop(marks)
-            call.gpu_j += inst.Ad_e - call.a_e
-            call.inst_s += inst.Ad_t - call.a_t
-            done.append(call)
-        inst.n_dec -= len(done)
-        self._free(inst, len(done))
-        self._reschedule(inst)
-        for call in done:
-            self._call_done(call)
-
-    def _tool_done(self, call: Call) -> None:
-        inst = call.inst
-        inst.advance(self.t)
-        call.gpu_j += inst.A_e - call.a_e
-        call.inst_s += inst.A_t - call.a_t
-        self._free(inst, 1)
-        self._call_done(call)
+            seq = inst.version = next(self._count)
+            heapq.heappush(self._heap, (t if t > self.t else self.t, seq, _DECODE, inst))
+        else:
+            inst.version = -1
 
     def _free(self, inst, n: int) -> None:
         inst.busy -= n
@@ -431,39 +405,88 @@ class Simulator:
         self._round(req, s)
 
     def _round(self, req: _Req, s: _Step) -> None:
+        """Send one round of the step's parallel calls (the body of `_submit`/`_start` inlined: this runs
+        once per round of every request)."""
         st = req.state[s.idx]
         k = st[2]
         prt = s.pools[k]
-        st[1] = s.n_par
+        n_par = st[1] = s.n_par
         now = self.t
-        model = prt.kind == "model"
         routable = prt.routable
-        draw, rng = (s.tokens.draw, self.tok_rng) if model else (None, None)
-        inp, service = (s.inp if model else 0.0), s.services[k]
-        submit = self._submit
-        for _ in range(s.n_par):
-            call = Call(req, s, inp, draw(rng) if model else 0, service, now)
-            inst = routable[0] if len(routable) == 1 else least_loaded(routable)
-            if inst is None:
-                prt.pending.append(call)
-            else:
-                submit(inst, call)
+        heap, count = self._heap, self._count
+        if prt.kind == "model":
+            inp, mu, sigma = s.inp, s.mu, s.sigma
+            rand = self.tok_rng.random
+            for _ in range(n_par):
+                if sigma == 0.0:
+                    out = s.out_fixed
+                else:   # LogNormalTokens.draw: random.normalvariate inlined, same random stream
+                    while True:
+                        u1 = rand()
+                        u2 = 1.0 - rand()
+                        z = _NV_MAGICCONST * (u1 - 0.5) / u2
+                        if z * z / 4.0 <= -_log(u2):
+                            break
+                    out = round(_exp(mu + z * sigma))
+                    if out < 1:
+                        out = 1
+                call = Call(req, s, inp, out, 0.0, now)
+                n = len(routable)
+                inst = routable[0] if n == 1 else (_min(routable, key=_LOAD) if n else None)
+                if inst is None:
+                    prt.pending.append(call)
+                    continue
+                call.inst = inst
+                inst.load += 1
+                if inst.busy < inst.slots:
+                    inst.advance(now)
+                    ttft = inst.ttft
+                    if ttft > 0:
+                        inst.busy += 1
+                        inst.pre_w += inp
+                        if inst.pre is not None:
+                            inst.pre.add(call)
+                        call.a_e, call.a_t = inst.Ap_e, inst.Ap_t
+                        _heappush(heap, (now + ttft, next(count), _PREFILL, call))
+                    else:
+                        self._start(inst, call)
+                else:
+                    inst.queue.append(call)
+        else:
+            service = s.services[k]
+            for _ in range(n_par):
+                call = Call(req, s, 0.0, 0, service, now)
+                n = len(routable)
+                inst = routable[0] if n == 1 else (_min(routable, key=_LOAD) if n else None)
+                if inst is None:
+                    prt.pending.append(call)
+                    continue
+                call.inst = inst
+                inst.load += 1
+                if inst.busy < inst.slots:
+                    inst.advance(now)
+                    inst.busy += 1
+                    call.a_e, call.a_t = inst.A_e, inst.A_t
+                    _heappush(heap, (now + service, next(count), _TOOL, call))
+                else:
+                    inst.queue.append(call)
 
     def _call_done(self, call: Call) -> None:
         req, s = call.req, call.step
         prt = call.inst.pool
-        node_j, cost = prt.node_w * call.inst_s, prt.price * call.inst_s
-        req.gpu_j += call.gpu_j
+        inst_s, gpu_j, inp, out = call.inst_s, call.gpu_j, call.inp, call.out
+        node_j, cost = prt.node_w * inst_s, prt.price * inst_s
+        req.gpu_j += gpu_j
         req.node_j += node_j
         req.cost += cost
-        req.tok_in += call.inp
-        req.tok_out += call.out
+        req.tok_in += inp
+        req.tok_out += out
         agg = s.agg
-        agg[2] += call.gpu_j
+        agg[2] += gpu_j
         agg[3] += node_j
         agg[4] += cost
-        agg[5] += call.inp
-        agg[6] += call.out
+        agg[5] += inp
+        agg[6] += out
         st = req.state[s.idx]
         st[1] -= 1
         if st[1] == 0:
@@ -546,23 +569,75 @@ class Simulator:
         heap = self._heap
         arrivals = self.arrivals
         n_arr, ai = len(arrivals), 0
-        pop = heapq.heappop
+        pop, push, count = heapq.heappop, heapq.heappush, self._count
         inf = math.inf
+        call_done, free, reschedule, arrive = self._call_done, self._free, self._reschedule, self._arrive
+        eps = _EPS
+        ta = arrivals[0][0] if n_arr else inf
         while True:
-            ta = arrivals[ai][0] if ai < n_arr else inf
             if heap and heap[0][0] < ta:
-                t, _, fn, arg = pop(heap)
+                t, seq, kind, obj = pop(heap)
+                if kind == _DECODE and obj.version != seq:
+                    continue   # superseded by a later occupancy change
                 if ai >= n_arr and self.in_flight == 0:
                     break
                 self.t = t
-                fn(arg)
+                if kind == _PREFILL:
+                    inst = obj.inst
+                    inst.advance(t)
+                    inp = obj.inp
+                    obj.gpu_j += inp * (inst.Ap_e - obj.a_e)
+                    obj.inst_s += inp * (inst.Ap_t - obj.a_t)
+                    inst.pre_w -= inp
+                    if inst.pre is not None:
+                        inst.pre.discard(obj)
+                    if inst.busy == 1 and inst.pre_w < 1e-6:
+                        inst.pre_w = 0.0    # no drift from float sums once nothing prefills
+                    # decode: a finish mark on the instance's shared token clock
+                    inst.seq += 1
+                    obj.a_e, obj.a_t = inst.Ad_e, inst.Ad_t
+                    marks = inst.marks
+                    push(marks, (inst.V + obj.out, inst.seq, obj))
+                    nd = inst.n_dec = inst.n_dec + 1
+                    # reschedule (inlined `_reschedule`)
+                    tn = inst.t_last + (marks[0][0] - inst.V) * inst.tpot[nd]
+                    seq = inst.version = next(count)
+                    push(heap, (tn if tn > t else t, seq, _DECODE, inst))
+                elif kind == _DECODE:
+                    inst = obj
+                    inst.advance(t)
+                    marks = inst.marks
+                    V = inst.V
+                    limit = V + eps * (1.0 + V)
+                    Ad_e, Ad_t = inst.Ad_e, inst.Ad_t
+                    done = []
+                    while marks and marks[0][0] <= limit:
+                        c = pop(marks)[2]
+                        c.gpu_j += Ad_e - c.a_e
+                        c.inst_s += Ad_t - c.a_t
+                        done.append(c)
+                    inst.n_dec -= len(done)
+                    free(inst, len(done))
+                    reschedule(inst)
+                    for c in done:
+                        call_done(c)
+                elif kind == _TOOL:
+                    inst = obj.inst
+                    inst.advance(t)
+                    obj.gpu_j += inst.A_e - obj.a_e
+                    obj.inst_s += inst.A_t - obj.a_t
+                    free(inst, 1)
+                    call_done(obj)
+                else:
+                    obj[0](obj[1])
             elif ai < n_arr:
                 _, wf, tier = arrivals[ai]
                 ai += 1
                 if not ai & 8191 and self.progress is not None:
                     self.progress(ai / n_arr)
                 self.t = ta
-                self._arrive(wf, tier)
+                arrive(wf, tier)
+                ta = arrivals[ai][0] if ai < n_arr else inf
             else:
                 break
         end = max(self.horizon, self.t)
