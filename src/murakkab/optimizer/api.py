@@ -53,6 +53,10 @@ class PlanRequest:
     epoch_s: float = 3600.0
     cost_budget_usd: float | None = None             # per epoch; for the accuracy objective
     alpha: float = 1.15                              # peak buffer (papers.md §1.10)
+    # Latency-tier load may be planned at a target utilisation below 1 of the pools it uses, so that
+    # queueing at a busy pool does not eat its latency budget (the latency model has no queueing
+    # term). Off by default: alpha already buffers the peak.
+    latency_target_utilisation: float = 1.0
     capacity_percentile: Literal["p50", "p90", "p99"] = "p90"   # paper: provision on p90 tokens
     latency_quantile: float = 0.99                   # latency SLOs are planned at this quantile
     hardware: tuple[str, ...] | None = None          # restrict to these hardware types
@@ -79,6 +83,8 @@ def _check_request(req: PlanRequest) -> None:
         cat.hw(hw)
     if req.objective == "accuracy" and (req.cost_budget_usd is None or req.cost_budget_usd <= 0):
         raise MurakkabError("the accuracy objective needs a positive cost budget per epoch (cost_budget_usd)")
+    if not 0.1 <= req.latency_target_utilisation <= 1.0:
+        raise MurakkabError(f"latency target utilisation must be in [0.1, 1] (got {req.latency_target_utilisation})")
     if not 0.5 <= req.latency_quantile < 1.0:
         raise MurakkabError(f"latency quantile must be in [0.5, 1) (got {req.latency_quantile})")
 
@@ -122,14 +128,15 @@ def eligible_configs(model: WorkflowModel, tier: TierSpec) -> list[ConfigModel]:
 
 
 def _group(gid: str, model: WorkflowModel, tier: TierSpec, demand: Demand, configs: list[ConfigModel],
-           pool_filter=None) -> milp.Group:
+           pool_filter=None, latency_utilisation: float = 1.0) -> milp.Group:
     choices = []
     for cfg in configs:
         steps = {}
         for task, step in cfg.steps.items():
             if step.skipped:
                 continue
-            opts = tuple(milp.StepOption(pool=c.pool.id, latency_s=c.latency_slo_s, busy_s=c.busy_s,
+            headroom = 1.0 / latency_utilisation if tier.metric == "latency" else 1.0
+            opts = tuple(milp.StepOption(pool=c.pool.id, latency_s=c.latency_slo_s, busy_s=c.busy_s * headroom,
                                          busy_s_avg=c.busy_s_avg)
                          for c in step.choices
                          if (tier.metric != "latency" or c.latency_slo_s <= tier.threshold + 1e-9)
@@ -184,7 +191,8 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
                                       source="static baseline: one configuration for every request")
             group = _group(gid, model, tier_for_group, req.demand[(w, tkey)], configs, pool_filter)
         else:
-            group = _group(gid, model, tier, req.demand[(w, tkey)], eligible_configs(model, tier))
+            group = _group(gid, model, tier, req.demand[(w, tkey)], eligible_configs(model, tier),
+                           latency_utilisation=req.latency_target_utilisation)
         groups.append(group)
         tiers[gid] = tier
         demand[gid] = req.demand[(w, tkey)]

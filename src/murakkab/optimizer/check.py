@@ -71,7 +71,8 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
                     busy = latency / pool.concurrency
                 worst = max(worst, latency)
                 pool_latency[(s.task, ps.pool)] = latency
-                load[ps.pool] += plan.alpha * r.rate_peak_rps * ps.share * busy
+                headroom = 1.0 / plan.latency_target_utilisation if r.tier.metric == "latency" else 1.0
+                load[ps.pool] += plan.alpha * r.rate_peak_rps * ps.share * busy * headroom
             step_latency[s.task] = worst
         if plan.policy == "static":
             continue  # the static baseline serves every tier with one configuration: no SLO is promised

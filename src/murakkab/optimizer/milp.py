@@ -216,6 +216,30 @@ def _latency_mode(g: Group, c: ConfigChoice):
     return steps, "combos", tuple(combos)
 
 
+def _add_cover_cuts(b: _Builder, problem: Problem, n_var: dict[str, int], group_modes: dict[str, dict]) -> None:
+    """Valid inequalities that tighten the relaxation on rounding instances up.
+
+    Every step that all of a group's configurations run must put the group's buffered peak load
+    somewhere among the pools its options name, so those pools together hold at least
+    ceil(alpha x peak rate x the smallest pool time of any option) instances: at least one whole
+    instance for any non-zero demand, where the LP relaxation alone would open a sliver.
+    """
+    for g in problem.groups:
+        if g.rate_peak <= 0:
+            continue
+        modes = group_modes[g.id]
+        common = None
+        for steps, _, _ in modes.values():
+            tasks = {t for t, opts in steps.items() if opts}
+            common = tasks if common is None else common & tasks
+        for t in sorted(common or ()):
+            pools = sorted({o.pool for steps, _, _ in modes.values() for o in steps[t]})
+            least = min(o.busy_s for steps, _, _ in modes.values() for o in steps[t])
+            need = math.ceil(problem.alpha * g.rate_peak * least - 1e-9)
+            if need >= 1:
+                b.row([(n_var[p], 1.0) for p in pools], lo=float(need))
+
+
 def solve(problem: Problem) -> Solution:
     """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint."""
     if problem.objective == "accuracy" and problem.cost_budget_usd is None:
@@ -244,12 +268,14 @@ def solve(problem: Problem) -> Solution:
     x_var: dict[tuple[str, str, str, str], int] = {}
     route_var: dict[tuple[str, str, str, str], list[int]] = {}
     combo_var: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = {}
+    group_modes: dict[str, dict] = {}
     for g in problem.groups:
         if not g.configs:
             raise InfeasibleProblem(f"group {g.id} has no configuration that meets its SLO")
         ys = []
         L = {}
         modes = {c.id: _latency_mode(g, c) for c in g.configs}
+        group_modes[g.id] = modes
         if g.latency_max_s is not None and any(m[1] == "binary" for m in modes.values()):
             tasks_on_paths = sorted({t for path in g.paths for t in path})
             L = {t: b.var() for t in tasks_on_paths}
@@ -301,6 +327,7 @@ def solve(problem: Problem) -> Solution:
 
     for pid, terms in capacity.items():
         b.row(terms + [(n_var[pid], -1.0)], hi=0.0)
+    _add_cover_cuts(b, problem, n_var, group_modes)
     for hw, budget in problem.budgets.items():
         terms = [(n_var[pid], float(problem.pools[pid].units)) for pid in pool_ids if problem.pools[pid].hardware == hw]
         if terms:

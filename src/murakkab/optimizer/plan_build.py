@@ -162,7 +162,9 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
         notes.add(f"left out (idle or node power unknown, so energy cannot be accounted): {', '.join(unknown_idle)}")
     return Plan(plan_id=plan_id, created_unix=started, policy=req.policy, objective=req.objective, epoch_s=req.epoch_s,
                 pue=req.pue, token_percentile_capacity=req.capacity_percentile,
-                latency_quantile=req.latency_quantile, alpha=req.alpha, routes=routes, pools=pools,
+                latency_quantile=req.latency_quantile, alpha=req.alpha,
+                latency_target_utilisation=req.latency_target_utilisation if req.policy != "static" else 1.0,
+                routes=routes, pools=pools,
                 totals=PlanTotals(gpus_by_type=dict(gpus), cpu_nodes_by_type=dict(cpus),
                                   energy_kwh_per_epoch=energy_wh / 1000.0,
                                   energy_wh_per_request=energy_wh / requests if requests > 0 else 0.0,

@@ -162,6 +162,7 @@ class Plan(BaseModel):
     token_percentile_capacity: str                 # p50 | p90 | p99: tokens per call used for capacity
     latency_quantile: float = 0.99                 # latency SLOs are planned at this quantile
     alpha: float = 1.15                            # peak buffer applied to capacity
+    latency_target_utilisation: float = 1.0        # latency-tier load counts 1/this against capacity
     routes: list[Route]
     pools: list[Pool]
     totals: PlanTotals
