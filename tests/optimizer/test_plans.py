@@ -142,3 +142,15 @@ def test_plan_cli_writes_json_and_refuses_bad_rates(tmp_path):
     bad = CliRunner().invoke(app, ["plan", "--rate", "reasoning:accuracy:fair=-2", "--out", str(tmp_path / "x.json")])
     assert bad.exit_code == 2 and ">= 0" in bad.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_latency_target_utilisation_reserves_headroom():
+    demand = {("code_gen", "latency:good"): Demand(4.0, 2.0)}
+    full = make_plan(PlanRequest(demand=demand))
+    half = make_plan(PlanRequest(demand=demand, latency_target_utilisation=0.5))
+    assert check_plan(half) == []
+    # every pool holds at least twice its buffered peak load
+    for p in half.pools:
+        assert p.instances >= 2 * half.alpha * p.busy_s_per_s_peak - 1e-6
+    assert sum(p.instances * p.units_per_instance for p in half.pools) > \
+        sum(p.instances * p.units_per_instance for p in full.pools)
