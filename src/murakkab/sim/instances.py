@@ -64,7 +64,7 @@ class Instance:
     """State shared by model and tool instances."""
     __slots__ = ("id", "pool", "slots", "ready_at", "draining", "released", "alloc_t", "release_t",
                  "t_last", "busy", "queue", "energy_j", "idle_j", "idle_s", "bins", "version",
-                 "intervals", "load")
+                 "intervals", "load", "dirty")
 
     def __init__(self, iid: str, pool, slots: int, alloc_t: float, ready_at: float, bin_s: float,
                  record_intervals: bool):
@@ -77,7 +77,8 @@ class Instance:
         self.queue: deque = deque()
         self.energy_j = self.idle_j = self.idle_s = 0.0
         self.bins = EnergyBins(bin_s)
-        self.version = 0
+        self.version = 0                   # seq of the live decode-done event (engine); stale ones differ
+        self.dirty = False                 # decode-done event awaiting the engine's flush
         self.intervals = [] if record_intervals else None   # (t0, t1, power, {call: Tokens}) for checks
 
 
@@ -107,7 +108,8 @@ class ModelInstance(Instance):
         if dt <= 0:
             return
         self.t_last = now
-        p = self.power[self.busy]
+        busy = self.busy
+        p = self.power[busy]
         e = p * dt
         self.energy_j += e
         bins = self.bins
@@ -115,13 +117,21 @@ class ModelInstance(Instance):
             bins.j[bins.cur] += e
         else:
             bins.add(t0, now, p)
-        if self.busy == 0:
+        if busy == 0:
             self.idle_j += e
             self.idle_s += dt
             if self.intervals is not None:
                 self.intervals.append((t0, now, p, {}))
             return
         nd = self.n_dec
+        if nd and not self.pre_w and self.intervals is None:
+            # only decoding (the common case): the general path below with rp = 0, same arithmetic
+            tp = self.tpot[nd]
+            r = nd / tp
+            self.V += dt / tp
+            self.Ad_e += e / (tp * r)
+            self.Ad_t += dt / (tp * r)
+            return
         rd = nd / self.tpot[nd] if nd else 0.0          # decode weight rate (tokens/s, all decoders)
         pw = self.pw if self.pw > 0 or rd > 0 else 1.0  # prefill-only with weight 0: split by prefill tokens
         rp = pw * self.pre_w / self.ttft if self.pre_w else 0.0
