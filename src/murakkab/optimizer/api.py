@@ -203,7 +203,7 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
     problem = milp.Problem(
         groups=tuple(groups),
         pools={pid: milp.PoolCandidate(id=pid, hardware=p.hardware.name, units=p.units,
-                                       power_busy_w=_busy_power(p), power_idle_w=p.power_idle_w,
+                                       power_busy_w=p.power_busy_w, power_idle_w=p.power_idle_w,
                                        node_overhead_w=p.node_overhead_w, price_usd_per_hour=p.price_usd_per_hour)
                for pid, p in pools.items()},
         objective=req.objective, epoch_h=req.epoch_s / 3600.0, pue=req.pue, alpha=req.alpha,
@@ -211,12 +211,6 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
         time_limit_s=req.time_limit_s,
         allow_split=req.policy != "static")
     return Assembled(problem=problem, models=models, tiers=tiers, demand=demand, pools=pools)
-
-
-def _busy_power(pool) -> float:
-    if hasattr(pool, "point"):
-        return pool.point.power_w
-    return pool.profile.power_w
 
 
 def make_plan(req: PlanRequest) -> Plan:

@@ -35,6 +35,11 @@ class ModelPool:
         return self.profile.key.gpus
 
     @property
+    def power_busy_w(self) -> float:
+        """Measured power of the instance at its operating point (model_pools keeps known power only)."""
+        return self.point.power_w
+
+    @property
     def price_usd_per_hour(self) -> float:
         return self.hardware.price_usd_per_hour * self.units
 
@@ -51,6 +56,10 @@ class ToolPool:
     @property
     def units(self) -> int:
         return self.profile.units
+
+    @property
+    def power_busy_w(self) -> float:
+        return self.profile.power_w
 
     @property
     def price_usd_per_hour(self) -> float:

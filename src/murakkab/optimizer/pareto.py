@@ -40,8 +40,7 @@ def points(model: WorkflowModel, pue: float = 1.2) -> list[ParetoPoint]:
             chosen = dict(tool_pick)
             for s in llm_steps:
                 chosen[s.task] = next(c for c in s.choices if c.pool.id == pool_id)
-            energy = sum(c.busy_s_avg * (c.pool_busy_w if hasattr(c, "pool_busy_w") else _busy_w(c.pool))
-                         + c.busy_s_avg * c.pool.node_overhead_w for c in chosen.values()) * pue / 3600.0
+            energy = sum(c.busy_s_avg * (c.pool.power_busy_w + c.pool.node_overhead_w) for c in chosen.values()) * pue / 3600.0
             cost = sum(c.busy_s_avg * c.pool.price_usd_per_hour for c in chosen.values()) / 3600.0
             latency = _critical(cfg.paths, {t: c.latency_p90_s for t, c in chosen.items()})
             hw = next((c.pool.hardware.name for s in llm_steps for c in [chosen[s.task]]), "cpu")
@@ -49,10 +48,6 @@ def points(model: WorkflowModel, pue: float = 1.2) -> list[ParetoPoint]:
                                    accuracy_percent=cfg.profile.accuracy_percent, latency_p90_s=latency,
                                    energy_wh=energy, cost_usd=cost))
     return mark_front(out)
-
-
-def _busy_w(pool) -> float:
-    return pool.point.power_w if hasattr(pool, "point") else pool.profile.power_w
 
 
 def dominates(a: ParetoPoint, b: ParetoPoint) -> bool:

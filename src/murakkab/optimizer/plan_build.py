@@ -67,7 +67,7 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
 
         for pid, n in sorted(sol.instances.items()):
             src = asm.pools[pid]
-            gid_for_prefix = prob.groups[0].id
+            gid_for_prefix = prob.groups[0].id   # per-workflow parts hold one group each
             users = [PoolUser(workflow=u[0], tier=u[1], task=u[2], share_of_pool_load=round(user_fraction(pid, u), 6))
                      for u in sorted(user_avg[pid])]
             common = dict(id=pid_of(pid, gid_for_prefix), hardware=src.hardware.name, units_per_instance=src.units,
@@ -106,14 +106,12 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
                                             ttft_s=c.ttft_s))
                     lat50[task] = max(lat50.get(task, 0.0), c.latency_p50_s)
                     lat90[task] = max(lat90.get(task, 0.0), c.latency_p90_s)
-                    frac = user_fraction(c.pool.id, (w, tier_key, task))
                     requests = d.avg_rps * req.epoch_s
                     if requests > 0 and avg[c.pool.id] > 0:
                         # this step's part of the pool's energy and cost, spread over the group's requests
                         part = d.avg_rps * share * c.busy_s_avg / avg[c.pool.id]
                         e_req += energy[c.pool.id] * part / requests
                         c_req += cost[c.pool.id] * part / requests
-                    del frac
                 tok = step.tokens
                 steps.append(StepPlan(task=task, capability=step.capability, executor=step.executor.name,
                                       kind=step.executor.kind if step.model or step.executor.kind == "tool" else "tool",
