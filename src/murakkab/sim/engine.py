@@ -29,7 +29,7 @@ from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, leas
 from murakkab.policy.view import InstanceInfo
 from murakkab.profiles.tokens import LogNormalTokens
 from murakkab.sim.curves import InstanceCurve, store_resolver
-from murakkab.sim.instances import Call, ModelInstance, ToolInstance
+from murakkab.sim.instances import Call, ModelInstance, ToolInstance, decode_divisors
 
 CurveResolver = Callable[[Pool], InstanceCurve]
 _EPS = 1e-9
@@ -52,7 +52,7 @@ class SimConfig:
 
 class _PoolRT:
     __slots__ = ("plan", "id", "kind", "curve", "instances", "routable", "pending", "slots", "hw", "units",
-                 "price", "node_w", "n_made")
+                 "price", "node_w", "n_made", "wdec")
 
     def __init__(self, pool: Pool, curve: InstanceCurve | None):
         self.plan, self.id, self.kind, self.curve = pool, pool.id, pool.kind, curve
@@ -63,6 +63,7 @@ class _PoolRT:
         self.hw, self.units = pool.hardware, pool.units_per_instance
         self.price, self.node_w = pool.price_usd_per_hour / 3600.0, pool.node_overhead_w
         self.n_made = 0
+        self.wdec = decode_divisors(curve.tpot_s) if curve is not None else None   # shared by its instances
 
 
 class _Step:
@@ -83,7 +84,7 @@ class _Req:
 STEP_FIELDS = ("steps", "latency_s", "gpu_j", "node_j", "cost_usd", "tokens_in", "tokens_out")
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestRecord:
     request_id: int
     workflow: str
@@ -431,6 +432,10 @@ class Simulator:
         now = self.t
         routable = prt.routable
         heap, count = self._heap, self._count
+        n = len(routable)
+        # least-loaded pick for each of the round's calls: with several calls, the loads are read once and
+        # the pick is the first minimum of a list of ints (the same tie rule as `least_loaded`)
+        loads = [i.load for i in routable] if n > 1 and n_par > 1 else None
         if prt.kind == "model":
             inp, mu, sigma = s.inp, s.mu, s.sigma
             dirty = self._dirty
@@ -449,8 +454,14 @@ class Simulator:
                     if out < 1:
                         out = 1
                 call = Call(req, s, inp, out, 0.0, now)
-                n = len(routable)
-                inst = routable[0] if n == 1 else (_min(routable, key=_LOAD) if n else None)
+                if n == 1:
+                    inst = routable[0]
+                elif loads is not None:
+                    j = loads.index(_min(loads))
+                    loads[j] += 1
+                    inst = routable[j]
+                else:
+                    inst = _min(routable, key=_LOAD) if n else None
                 if inst is None:
                     prt.pending.append(call)
                     continue
@@ -482,8 +493,14 @@ class Simulator:
             service = s.services[k]
             for _ in range(n_par):
                 call = Call(req, s, 0.0, 0, service, now)
-                n = len(routable)
-                inst = routable[0] if n == 1 else (_min(routable, key=_LOAD) if n else None)
+                if n == 1:
+                    inst = routable[0]
+                elif loads is not None:
+                    j = loads.index(_min(loads))
+                    loads[j] += 1
+                    inst = routable[j]
+                else:
+                    inst = _min(routable, key=_LOAD) if n else None
                 if inst is None:
                     prt.pending.append(call)
                     continue

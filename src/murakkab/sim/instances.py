@@ -34,6 +34,11 @@ class Call:
         self.inst_s = 0.0
 
 
+def decode_divisors(tpot: tuple[float, ...]) -> tuple[float, ...]:
+    """TPOT(d) × (d / TPOT(d)) for d = 0..len - 1 (index 0 unused): see ModelInstance.advance."""
+    return (0.0,) + tuple(tp * (d / tp) for d, tp in enumerate(tpot) if d)
+
+
 class EnergyBins:
     """GPU joules of one instance per fixed-width time bin (its power timeline)."""
     __slots__ = ("width", "j", "cur", "start", "end")
@@ -84,7 +89,7 @@ class Instance:
 
 class ModelInstance(Instance):
     __slots__ = ("ttft", "tpot", "power", "pw", "V", "marks", "n_dec", "pre_w", "pre", "Ad_e", "Ad_t",
-                 "Ap_e", "Ap_t", "seq")
+                 "Ap_e", "Ap_t", "seq", "wdec")
 
     def __init__(self, iid, pool, curve, ttft_s: float, alloc_t, ready_at, bin_s, record_intervals=False,
                  prefill_weight: float = DEFAULT_PREFILL_WEIGHT):
@@ -92,6 +97,9 @@ class ModelInstance(Instance):
         self.ttft = ttft_s
         self.tpot = curve.tpot_s
         self.power = curve.power_w
+        # wdec[d] = TPOT(d) × (d / TPOT(d)): the decode-only divisor of the energy-per-weight integrals,
+        # tabulated with the same operations `advance` would do per interval (identical floats)
+        self.wdec = getattr(pool, "wdec", None) or decode_divisors(curve.tpot_s)
         self.pw = prefill_weight
         self.V = 0.0
         self.marks: list = []              # (finish mark, seq, call)
@@ -126,11 +134,10 @@ class ModelInstance(Instance):
         nd = self.n_dec
         if nd and not self.pre_w and self.intervals is None:
             # only decoding (the common case): the general path below with rp = 0, same arithmetic
-            tp = self.tpot[nd]
-            r = nd / tp
-            self.V += dt / tp
-            self.Ad_e += e / (tp * r)
-            self.Ad_t += dt / (tp * r)
+            w = self.wdec[nd]
+            self.V += dt / self.tpot[nd]
+            self.Ad_e += e / w
+            self.Ad_t += dt / w
             return
         rd = nd / self.tpot[nd] if nd else 0.0          # decode weight rate (tokens/s, all decoders)
         pw = self.pw if self.pw > 0 or rd > 0 else 1.0  # prefill-only with weight 0: split by prefill tokens
