@@ -17,7 +17,8 @@ def random_problem(rng: random.Random, objective: str) -> Problem:
         busy = rng.uniform(200, 800)
         pools[f"p{i}"] = PoolCandidate(id=f"p{i}", hardware=hw, units=rng.choice([1, 2, 4]), power_busy_w=busy,
                                        power_idle_w=rng.uniform(20, 0.5 * busy), node_overhead_w=rng.uniform(0, 100),
-                                       price_usd_per_hour=rng.uniform(1, 10))
+                                       price_usd_per_hour=rng.uniform(1, 10),
+                                       family=rng.choice(["m", "m", ""]))  # same family: dominance may drop pools
     groups = []
     for gi in range(rng.randint(1, 2)):
         configs = []
@@ -54,6 +55,23 @@ def test_milp_matches_exhaustive_enumeration(objective):
         actual = got.objective_value
         assert actual == pytest.approx(expected, rel=1e-6, abs=1e-6), (problem, got)
     assert feasible >= 20  # the sample must exercise real optima, not only infeasible cases
+
+
+def test_dominated_pool_is_dropped_and_the_optimum_kept():
+    # "big" holds as many units, costs no more and serves every use at least as well: "small" goes.
+    small = PoolCandidate("small", "H", 2, 500, 100, 50, 4.0, family="m")
+    big = PoolCandidate("big", "H", 2, 450, 100, 50, 4.0, family="m")
+    opts = (StepOption("small", 1.0, 0.5, 0.5), StepOption("big", 2.0, 0.4, 0.4))
+    g = Group("g", 2.0, 1.0, (ConfigChoice("c", 70, {"t": opts}),), (("t",),))
+    problem = Problem((g,), {"small": small, "big": big}, alpha=1.0, mip_rel_gap=0.0)
+    from murakkab.optimizer.milp import drop_dominated_pools
+    kept = drop_dominated_pools(problem)
+    assert [o.pool for o in kept.groups[0].configs[0].steps["t"]] == ["big"]
+    # with a latency SLO of 1.5 s, "big" is too slow for this group: nothing may be dropped
+    timed = Problem((Group("g", 2.0, 1.0, (ConfigChoice("c", 70, {"t": opts}),), (("t",),), latency_max_s=1.5),),
+                    {"small": small, "big": big})
+    assert drop_dominated_pools(timed) is timed
+    assert solve(problem).objective_value == pytest.approx(brute_force(problem), rel=1e-9)
 
 
 def test_hand_calculated_energy_and_instances():

@@ -204,7 +204,8 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
         groups=tuple(groups),
         pools={pid: milp.PoolCandidate(id=pid, hardware=p.hardware.name, units=p.units,
                                        power_busy_w=p.power_busy_w, power_idle_w=p.power_idle_w,
-                                       node_overhead_w=p.node_overhead_w, price_usd_per_hour=p.price_usd_per_hour)
+                                       node_overhead_w=p.node_overhead_w, price_usd_per_hour=p.price_usd_per_hour,
+                                       family=getattr(p, "model", None) or p.tool)
                for pid, p in pools.items()},
         objective=req.objective, epoch_h=req.epoch_s / 3600.0, pue=req.pue, alpha=req.alpha,
         budgets=dict(req.budgets), cost_budget_usd=req.cost_budget_usd, mip_rel_gap=req.mip_rel_gap,

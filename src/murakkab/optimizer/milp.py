@@ -30,7 +30,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import highspy
@@ -53,6 +53,7 @@ class PoolCandidate:
     power_idle_w: float        # per instance, accelerators only
     node_overhead_w: float     # per instance: share of non-accelerator node power
     price_usd_per_hour: float  # per instance
+    family: str = ""           # what it serves (model or tool); dominance is only checked within a family
 
 
 @dataclass(frozen=True)
@@ -240,8 +241,71 @@ def _add_cover_cuts(b: _Builder, problem: Problem, n_var: dict[str, int], group_
                 b.row([(n_var[p], 1.0) for p in pools], lo=float(need))
 
 
+def drop_dominated_pools(problem: Problem) -> Problem:
+    """Remove pools that another pool of the same family and hardware beats wherever they are used.
+
+    Pool q dominates p when q holds no more units, costs no more per instance (idle + node power for
+    energy, price for cost and accuracy), and every step option on p has a twin on q in the same
+    (group, configuration, step) that takes no more pool time at peak, no more busy energy, and (for
+    groups with a latency SLO) is no slower. Any plan using p then does at least as well with p's load and instances moved to q, so
+    dropping p keeps the optimum (and the reported gap honest).
+    """
+    uses: dict[str, list[tuple[str, str, str]]] = {}
+    index: dict[tuple[str, str, str], dict[str, StepOption]] = {}
+    for g in problem.groups:
+        for c in g.configs:
+            for t, opts in c.steps.items():
+                index[(g.id, c.id, t)] = {o.pool: o for o in opts}
+                for o in opts:
+                    uses.setdefault(o.pool, []).append((g.id, c.id, t))
+    pools = problem.pools
+    energy = problem.objective == "energy"
+
+    def fixed(p: PoolCandidate) -> float:
+        return p.power_idle_w + p.node_overhead_w if energy else p.price_usd_per_hour
+
+    timed = {g.id for g in problem.groups if g.latency_max_s is not None}
+
+    def no_worse(oq: StepOption, op: StepOption, group: str) -> bool:
+        if group in timed and oq.latency_s > op.latency_s + 1e-12:
+            return False
+        if oq.busy_s > op.busy_s + 1e-12:
+            return False
+        if not energy:
+            return True
+        q, p = pools[oq.pool], pools[op.pool]
+        return oq.busy_s_avg * (q.power_busy_w - q.power_idle_w) <= op.busy_s_avg * (p.power_busy_w - p.power_idle_w) + 1e-12
+
+    families: dict[tuple[str, str], list[str]] = {}
+    for pid in uses:
+        families.setdefault((pools[pid].family, pools[pid].hardware), []).append(pid)
+    dropped: set[str] = set()
+    for (family, _), members in families.items():
+        if not family or len(members) < 2:
+            continue
+        for pid in sorted(members):
+            p = pools[pid]
+            for qid in sorted(members):
+                if qid == pid or qid in dropped:
+                    continue
+                q = pools[qid]
+                if q.units > p.units or fixed(q) > fixed(p) + 1e-12:
+                    continue
+                if all(qid in index[k] and no_worse(index[k][qid], index[k][pid], k[0]) for k in uses[pid]):
+                    dropped.add(pid)
+                    break
+    if not dropped:
+        return problem
+    groups = tuple(
+        replace(g, configs=tuple(replace(c, steps={t: tuple(o for o in opts if o.pool not in dropped)
+                                                   for t, opts in c.steps.items()}) for c in g.configs))
+        for g in problem.groups)
+    return replace(problem, groups=groups)
+
+
 def solve(problem: Problem) -> Solution:
     """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint."""
+    problem = drop_dominated_pools(problem)
     if problem.objective == "accuracy" and problem.cost_budget_usd is None:
         raise MurakkabError("the accuracy objective needs a cost budget (set cost_budget_usd per epoch)")
     b = _Builder()
