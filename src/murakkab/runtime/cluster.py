@@ -3,9 +3,10 @@ sends each call per the plan, and the actuator the shared policies act through.
 
 `RuntimeCluster` implements `policy.view.PlanView`, so the shared `ReactiveAutoscaler` and
 `EpochReoptimizer` drive it unchanged. Time is model seconds: wall seconds / time_scale.
-Actuation: simulated pools really gain or lose instances; pools served by external endpoints
-cannot be resized from here, so their *desired* count is recorded and published (metrics,
-`/v1/plan`) for an operator or an external scaler.
+Actuation: simulated and local pools really gain or lose instances; pools served by external
+endpoints cannot be resized from here, so their *desired* count is recorded and published (metrics,
+`/v1/plan`) for an operator or an external scaler. A pool new to the running fleet (a plan deployed
+later, a re-optimizer epoch) gets its instances of whichever kind; a remote pool a plan drops is drained.
 """
 
 from __future__ import annotations
@@ -98,15 +99,20 @@ class RuntimeCluster:
         return [InstanceInfo(i.id, pool, i.ready_at <= now, i.draining, i.load) for i in self.pools[pool].instances]
 
     def add_instances(self, pool: str, n: int, ready_at: float) -> None:
+        """Simulated and local pools gain `n` instances (ready at `ready_at`). A remote pool's replicas are
+        the backends file's endpoints: they are attached when the pool has none live (a pool new to the
+        running fleet), otherwise only the desired count is published."""
         ps = self.pools[pool]
         ps.desired += n
-        if ps.mode == "simulated":
-            self._grow(ps, n, ready_at)
+        self._grow(ps, n, ready_at)
 
     def remove_instances(self, pool: str, n: int, at: float | None = None) -> None:
+        """Drain `n` instances of a simulated or local pool (now, or at `at`). A remote pool keeps its
+        endpoints while the running plan uses it (only the desired count drops); it is drained when a
+        plan without it takes effect (see `_switch`)."""
         ps = self.pools[pool]
         ps.desired = max(ps.desired - n, 0)
-        if ps.mode != "simulated":
+        if ps.mode == "remote":
             return
         if at is not None and at > self.now():
             # a re-plan drains surplus instances only when the new ones are ready (see `settle`)
@@ -118,8 +124,22 @@ class RuntimeCluster:
         live = sorted((i for i in ps.instances if not i.draining), key=lambda i: i.load)
         for inst in live[:n]:
             inst.draining = True
-        # drained instances with nothing in flight are released now; others when they empty
+        self._release(ps)
+
+    def _release(self, ps: PoolState) -> None:
+        """Forget drained instances with nothing in flight (others go when their last call ends);
+        a released remote instance's HTTP client is closed."""
+        gone = [i for i in ps.instances if i.draining and i.load == 0]
+        if not gone:
+            return
         ps.instances = [i for i in ps.instances if not (i.draining and i.load == 0)]
+        for inst in gone:
+            close = getattr(inst, "aclose", None)
+            if close is not None:
+                try:
+                    asyncio.get_running_loop().create_task(close())
+                except RuntimeError:      # no running loop (plain construction in a test): nothing is open
+                    pass
 
     def install_plan(self, plan: Plan, switch_at: float) -> None:
         for p in plan.pools:
@@ -134,6 +154,12 @@ class RuntimeCluster:
         self.plan = plan
         for p in plan.pools:     # same pool id = same operating point; the plan's count is new
             self.pools[p.id].plan = p
+        used = {p.id for p in plan.pools}
+        for pid, ps in self.pools.items():
+            if pid not in used and ps.mode == "remote":
+                # the plan no longer routes here: stop treating its endpoints as replicas of this pool
+                ps.desired = 0
+                self._drain(ps, len(ps.instances))
 
     def settle(self) -> None:
         """Apply what was scheduled for now or earlier: a pending plan switch, delayed drains."""
@@ -169,7 +195,7 @@ class RuntimeCluster:
         price = p.price_usd_per_hour / 3600.0
         curve = pool_curve(p)
         if ps.mode == "remote":
-            if ps.instances:          # endpoints are fixed by the backends file: only publish
+            if any(not i.draining for i in ps.instances):   # endpoints are fixed by the backends file
                 return
             d = self.backends.defaults
             wall = time.monotonic
@@ -269,8 +295,8 @@ class RuntimeCluster:
                     await asyncio.sleep(d.backoff_s * 2 ** attempt)
                 continue
             out.attempts = attempt + 1
-            if inst.draining and inst.load == 0 and ps.mode == "simulated":
-                ps.instances = [i for i in ps.instances if i is not inst]
+            if inst.draining and inst.load == 0:
+                self._release(ps)
             return out
         reason = "; ".join(errors) if errors else "no ready instance"
         raise NoInstanceLeft(f"pool '{pool_id}': no instance could serve the call after "
