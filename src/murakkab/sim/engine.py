@@ -628,6 +628,7 @@ class Simulator:
         inf = math.inf
         call_done, free, start, arrive = self._call_done, self._free, self._start, self._arrive
         dirty, flush = self._dirty, self._flush
+        round_, step_done = self._round, self._step_done
         eps = _EPS
         ta = arrivals[0][0] if n_arr else inf
         while True:
@@ -702,8 +703,30 @@ class Simulator:
                             dirty.append(inst)
                     else:
                         inst.version = -1
-                    for c in done:
-                        call_done(c)
+                    node_w, price = inst.pool.node_w, inst.pool.price
+                    for c in done:   # `_call_done` inlined
+                        req, s = c.req, c.step
+                        inst_s, gpu_j, inp, out = c.inst_s, c.gpu_j, c.inp, c.out
+                        node_j, cost = node_w * inst_s, price * inst_s
+                        req.gpu_j += gpu_j
+                        req.node_j += node_j
+                        req.cost += cost
+                        req.tok_in += inp
+                        req.tok_out += out
+                        agg = s.agg
+                        agg[2] += gpu_j
+                        agg[3] += node_j
+                        agg[4] += cost
+                        agg[5] += inp
+                        agg[6] += out
+                        st = req.state[s.idx]
+                        st[1] -= 1
+                        if st[1] == 0:
+                            st[0] -= 1
+                            if st[0] > 0:
+                                round_(req, s)
+                            else:
+                                step_done(req, s)
                 elif kind == _TOOL:
                     inst = obj.inst
                     inst.advance(t)
