@@ -86,7 +86,8 @@ output: reply
 
 
 def chat_plan(model_instances: int = 1, out: float = 100.0) -> Plan:
-    """The hand plan plus a route for the uploaded workflow CHAT_SPEC: one llm_chat call on pool "m"."""
+    """The hand plan plus a route for tenant default's uploaded workflow CHAT_SPEC (uploads are named
+    'tenant/name' in plans): one llm_chat call on pool "m"."""
     plan = hand_plan(model_instances)
-    chat = _route("chat_bot", [llm_step("reply", "llm_chat", out=out)], [])
+    chat = _route("default/chat_bot", [llm_step("reply", "llm_chat", out=out)], [])
     return plan.model_copy(update={"routes": [*plan.routes, chat]})

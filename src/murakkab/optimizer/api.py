@@ -25,6 +25,7 @@ from murakkab.optimizer.steps import ConfigModel
 from murakkab.optimizer.tiers import derive_tiers, tier_by_key
 from murakkab.optimizer.world import WorkflowModel, workflow_model
 from murakkab.plan import Plan, TierSpec
+from murakkab.spec import LogicalWorkflow
 
 Policy = Literal["static", "per-workflow", "joint"]
 
@@ -41,6 +42,14 @@ class Demand:
         if self.avg_rps > self.peak_rps + 1e-12:
             raise MurakkabError(f"average rate {self.avg_rps} exceeds peak rate {self.peak_rps}; "
                                 "the peak must be at least the average")
+
+
+@dataclass(frozen=True)
+class ReusedWorkflow:
+    """A workflow that is not built in, planned with the workflow profiles of `profiles` (a profiled
+    workflow with the same tasks, capabilities and edges)."""
+    workflow: LogicalWorkflow
+    profiles: str
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,9 @@ class PlanRequest:
     mip_rel_gap: float = 1e-3
     time_limit_s: float = 60.0
     tiers: dict[str, list[TierSpec]] | None = None   # override derived tiers per workflow
+    # demand names that are not built-in workflows (e.g. a tenant's upload "alice/my_vqa") -> the
+    # workflow and the profiled workflow whose profiles it reuses
+    workflows: dict[str, ReusedWorkflow] = field(default_factory=dict)
 
 
 def _check_request(req: PlanRequest) -> None:
@@ -94,13 +106,28 @@ def _models(req: PlanRequest) -> dict[str, WorkflowModel]:
     allowed = set(req.hardware) | {h for h, hw in load_catalog().hardware.items() if hw.kind == "cpu"} \
         if req.hardware else None
     # "video_qa#7" is a copy of the built-in video_qa with its own demand (scaled scenarios)
-    return {w: _cached_model(base_workflow(w), req.latency_quantile, req.capacity_percentile,
-                             tuple(sorted(allowed)) if allowed else None) for w in names}
+    out = {}
+    for w in names:
+        reused = req.workflows.get(w)
+        if reused is not None:
+            out[w] = workflow_model(reused.workflow, latency_quantile=req.latency_quantile,
+                                    capacity_percentile=req.capacity_percentile, hardware_allowed=allowed,
+                                    profiles=reused.profiles)
+        else:
+            out[w] = _cached_model(base_workflow(w), req.latency_quantile, req.capacity_percentile,
+                                   tuple(sorted(allowed)) if allowed else None)
+    return out
 
 
 def base_workflow(name: str) -> str:
     """The workflow a demand key refers to: 'video_qa#7' -> 'video_qa'."""
     return name.split("#", 1)[0]
+
+
+def _profiled_as(req: PlanRequest, name: str) -> str:
+    """The profiled workflow a demand name is planned as (its reused profiles, else its base)."""
+    reused = req.workflows.get(name)
+    return reused.profiles if reused is not None else base_workflow(name)
 
 
 @cache
@@ -110,8 +137,11 @@ def _cached_model(workflow: str, latency_quantile: float, capacity_percentile: s
                           hardware_allowed=set(allowed) if allowed else None)
 
 
-def tiers_for(workflow: str) -> list[TierSpec]:
-    """The workflow's accuracy and latency tiers, derived from the catalogue."""
+def tiers_for(workflow: str | LogicalWorkflow, profiles: str | None = None) -> list[TierSpec]:
+    """The workflow's accuracy and latency tiers, derived from the catalogue. A workflow object that
+    is not built in is given with `profiles`, the profiled workflow whose profiles it reuses."""
+    if isinstance(workflow, LogicalWorkflow):
+        return derive_tiers(workflow_model(workflow, profiles=profiles))
     return derive_tiers(_cached_model(workflow, 0.99, "p90", None))
 
 
@@ -166,7 +196,7 @@ class Assembled:
 def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = None) -> Assembled:
     """Build the MILP for the request's (workflow, tier) pairs (all, or a subset)."""
     models = _models(req)
-    tiers_by_wf = {w: (req.tiers or {}).get(base_workflow(w)) or derive_tiers(m) for w, m in models.items()}
+    tiers_by_wf = {w: (req.tiers or {}).get(_profiled_as(req, w)) or derive_tiers(m) for w, m in models.items()}
     pairs = groups_subset or sorted(req.demand)
     groups, tiers, demand, pools = [], {}, {}, {}
     static = _static_baseline()["workflows"] if req.policy == "static" else None
@@ -176,7 +206,7 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
         gid = group_id(w, tkey)
         pool_filter = None
         if static is not None:
-            pick = static.get(base_workflow(w))
+            pick = static.get(_profiled_as(req, w))
             if pick is None:
                 raise MurakkabError(f"the static baseline has no hand-picked configuration for '{w}'")
             configs = [c for c in model.configs if c.profile.knobs == pick["knobs"] and c.profile.models == pick["models"]]
@@ -220,6 +250,15 @@ def make_plan(req: PlanRequest) -> Plan:
     from murakkab.optimizer.plan_build import build_plan
     _check_request(req)
     started = time.time()
+    plan = _make_plan(req, started)
+    reused = [f"{w}: planned with the workflow profiles of '{r.profiles}' (same tasks, capabilities and edges)"
+              for w, r in sorted(req.workflows.items()) if any(d == w for d, _ in req.demand)]
+    return plan.model_copy(update={"notes": reused + plan.notes}) if reused else plan
+
+
+def _make_plan(req: PlanRequest, started: float) -> Plan:
+    from murakkab.optimizer.explain import InfeasiblePlan, explain
+    from murakkab.optimizer.plan_build import build_plan
     if req.policy == "per-workflow":
         parts = []
         for pair in sorted(req.demand):

@@ -43,7 +43,7 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
         user_peak: dict[str, dict[tuple[str, str, str], float]] = defaultdict(lambda: defaultdict(float))
         chosen = {}
         for g in prob.groups:
-            w = g.id.split("/", 1)[0]
+            w = g.id.rsplit("/", 1)[0]        # tier keys have no "/"; workflow names may (tenant/name)
             cfg = next(c for c in asm.models[w].configs if c.id == sol.config[g.id])
             chosen[g.id] = cfg
             for task, step in cfg.steps.items():
@@ -89,7 +89,7 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
                                   profile_basis=src.profile.source.basis, concurrency=src.profile.concurrency, **common))
 
         for g in prob.groups:
-            w, tier_key = g.id.split("/", 1)
+            w, tier_key = g.id.rsplit("/", 1)
             cfg = chosen[g.id]
             d = asm.demand[g.id]
             steps, lat50, lat90 = [], {}, {}

@@ -51,13 +51,16 @@ def resolve_workflow(workflow: LogicalWorkflow | str) -> LogicalWorkflow:
 
 def workflow_model(workflow: LogicalWorkflow | str, *, store: ProfileStore | None = None,
                    catalog: Catalog | None = None, latency_quantile: float = 0.99,
-                   capacity_percentile: str = "p90", hardware_allowed: set[str] | None = None) -> WorkflowModel:
-    """Every usable configuration of a workflow with its step options."""
+                   capacity_percentile: str = "p90", hardware_allowed: set[str] | None = None,
+                   profiles: str | None = None) -> WorkflowModel:
+    """Every usable configuration of a workflow with its step options. `profiles` names the workflow
+    whose workflow profiles to use (default: the workflow's own name), for a workflow with the same
+    tasks, capabilities and edges as a profiled one (e.g. a tenant's copy of video_qa)."""
     wf = resolve_workflow(workflow)
     store = store or load_profiles()
     catalog = catalog or load_catalog()
     configs, notes = [], []
-    for profile in store.for_workflow(wf.name):
+    for profile in store.for_workflow(profiles or wf.name):
         if not _admits(wf, profile):
             continue
         cfg = build_config(wf, profile, store, catalog, latency_quantile=latency_quantile,

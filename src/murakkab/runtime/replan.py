@@ -39,8 +39,9 @@ def peak_ratios(plan: Plan) -> dict[tuple[str, str], float]:
             for r in plan.routes}
 
 
-def plan_maker(running: Plan, settings: ReplanSettings):
-    """forecast -> Plan, shaped like `running` (policy, objective, PUE, epoch, peak ratios)."""
+def plan_maker(running: Plan, settings: ReplanSettings, workflows: dict | None = None):
+    """forecast -> Plan, shaped like `running` (policy, objective, PUE, epoch, peak ratios).
+    `workflows`: the optimizer's ReusedWorkflow per uploaded workflow name the plan routes."""
     ratios = peak_ratios(running)
 
     def make(forecast: dict[tuple[str, str], float]) -> Plan:
@@ -48,5 +49,5 @@ def plan_maker(running: Plan, settings: ReplanSettings):
         demand = {k: Demand(peak_rps=v * max(ratios.get(k, 1.0), 1.0), avg_rps=v) for k, v in forecast.items()}
         return make_plan(PlanRequest(demand=demand, policy=running.policy, objective=running.objective,
                                      pue=running.pue, epoch_s=running.epoch_s, mip_rel_gap=settings.mip_rel_gap,
-                                     time_limit_s=settings.time_limit_s))
+                                     time_limit_s=settings.time_limit_s, workflows=dict(workflows or {})))
     return make

@@ -47,6 +47,10 @@ class Unavailable(MurakkabError):
     """No backend instance can serve the request (HTTP 503)."""
 
 
+class NoProfile(Conflict):
+    """An uploaded workflow whose DAG has no workflow profile: it cannot be tiered, planned or run (HTTP 409)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     max_body_bytes: int = 1_000_000
@@ -93,6 +97,7 @@ class Runtime:
         self.autoscaler = None
         self.reoptimizer = None
         self.epochs: list[dict] = []      # last re-plans: forecast, version, solve time or error
+        self._replan_workflows: dict = {}  # uploaded workflows of the plan being re-planned
         self._shutdown = False
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -141,7 +146,9 @@ class Runtime:
             raise Conflict("the epoch re-optimizer needs a deployed plan to start from (fix: pass --plan)")
         rs = self.cfg.replan
         # the maker is shaped by whichever plan runs when the epoch closes (an operator may deploy one)
-        self.reoptimizer = EpochReoptimizer(lambda f: plan_maker(self.cluster.plan, rs)(f),
+        # uploaded workflows are resolved on the event loop before each solve (`replan_now`): the
+        # solve runs in a worker thread, which must not touch the journal's connection
+        self.reoptimizer = EpochReoptimizer(lambda f: plan_maker(self.cluster.plan, rs, self._replan_workflows)(f),
                                             forecast_of(self.cluster.plan), epoch_s=rs.epoch_s,
                                             alpha=rs.alpha, provisioning_delay_s=rs.provisioning_delay_s)
         self.reoptimizer.begin(self.cluster.now())
@@ -165,6 +172,7 @@ class Runtime:
                  "observed_rps": _keyed(ro.last_observed), "forecast_rps": _keyed(forecast)}
         t = time.perf_counter()
         try:
+            self._replan_workflows = self.workflows_in(cl.plan)
             plan = await asyncio.to_thread(ro.make_plan, forecast)
         except (MurakkabError, ValueError) as exc:
             entry.update(error=f"re-plan failed, keeping plan version {self.plan_version}: {exc}")
@@ -202,6 +210,53 @@ class Runtime:
                 raise NotFound(f"no workflow '{name}' (fix: GET /v1/workflows lists yours and the built-ins)")
             self._workflows[key] = load_workflow(rows[0][2])
         return self._workflows[key]
+
+    def plan_name(self, tenant: str, name: str) -> str:
+        """The workflow's name in plans: a built-in's own name; an upload's `tenant/name`, so two
+        tenants' workflows of the same name never share a route."""
+        from murakkab.spec import builtin_names
+        return name if name in builtin_names() else f"{tenant}/{name}"
+
+    def profiles_of(self, tenant: str, name: str) -> str | None:
+        """The workflow whose workflow profiles plan `name`: itself if built in, else the built-in with
+        the same DAG (see `reuse`). Raises NoProfile naming what is missing when there is none."""
+        from murakkab.runtime.reuse import mismatch, same_dag_as
+        from murakkab.spec import builtin_names
+        wf = self.workflow(tenant, name)
+        if name in builtin_names():
+            return None
+        builtins = {b: self.workflow("", b) for b in builtin_names()}
+        match = same_dag_as(wf, builtins)
+        if match is None:
+            raise NoProfile(f"workflow '{name}' has no workflow profile for its DAG, so it cannot be tiered, planned "
+                            f"or invoked ({mismatch(wf, builtins)}) (fix: profile it, or reuse a built-in's structure: "
+                            f"the same task names, capabilities and edges as one of {sorted(builtins)})")
+        return match
+
+    def reused(self, plan_name: str):
+        """For a plan's workflow name `tenant/name` (an upload), the optimizer's ReusedWorkflow."""
+        from murakkab.optimizer.api import ReusedWorkflow
+        tenant, _, name = plan_name.partition("/")
+        if not name:
+            raise NotFound(f"'{plan_name}' is not a tenant workflow (fix: name it 'tenant/workflow')")
+        return ReusedWorkflow(self.workflow(tenant, name), self.profiles_of(tenant, name))
+
+    def plan_workflow(self, tenant: str, name: str, *, any_tenant: bool = False) -> tuple[str, object | None]:
+        """(name in plans, ReusedWorkflow or None for a built-in) of a demand's workflow. `name` is a
+        built-in, one of `tenant`'s uploads, or (with `any_tenant`, for the operator) 'tenant/name'."""
+        from murakkab.spec import builtin_names
+        if name in builtin_names():
+            return name, None
+        if "/" in name:
+            if not any_tenant and name.partition("/")[0] != tenant:
+                raise NotFound(f"no workflow '{name}' (fix: GET /v1/workflows lists yours and the built-ins)")
+            return name, self.reused(name)
+        scoped = self.plan_name(tenant, name)
+        return scoped, self.reused(scoped)
+
+    def workflows_in(self, plan: Plan) -> dict:
+        """ReusedWorkflow for every uploaded workflow a plan routes (what re-planning it needs)."""
+        return {r.workflow: self.reused(r.workflow) for r in plan.routes if "/" in r.workflow}
 
     def workflow_names(self, tenant: str) -> list[str]:
         from murakkab.spec import builtin_names
@@ -275,7 +330,11 @@ class Runtime:
         `on_token(delta)` receives the output step's tokens as the backend streams them, when that
         step is a single model call (see `streams_tokens`); compositions (votes, debates) do not."""
         wf = self.workflow(tenant, workflow)
-        route = self.route(workflow, tier)
+        try:
+            route = self.route(self.plan_name(tenant, workflow), tier)
+        except Conflict:
+            self.profiles_of(tenant, workflow)     # an upload with no profile: say that, not "no route"
+            raise
         missing = [k for k in wf.inputs if k not in inputs]
         extra = [k for k in inputs if k not in wf.inputs]
         if missing or extra:
@@ -294,7 +353,7 @@ class Runtime:
         self._open_by_tenant[tenant] = self._open_by_tenant.get(tenant, 0) + 1
         self.metrics.accepted.labels(workflow, route.tier.key).inc()
         if self.reoptimizer is not None:
-            self.reoptimizer.record_arrival(workflow, route.tier.key)
+            self.reoptimizer.record_arrival(route.workflow, route.tier.key)
         self.metrics.in_flight.inc()
         self._launch(self.journal.request(rid), on_token)
         return rid
@@ -302,7 +361,7 @@ class Runtime:
     def streams_tokens(self, tenant: str, workflow: str, tier: str) -> bool:
         """Whether the workflow's output step is one model call whose tokens can be streamed as they come."""
         wf = self.workflow(tenant, workflow)
-        step = next((s for s in self.route(workflow, tier).steps if s.task == wf.output), None)
+        step = next((s for s in self.route(self.plan_name(tenant, workflow), tier).steps if s.task == wf.output), None)
         return (step is not None and step.kind == "llm" and not step.skipped
                 and max(step.calls_parallel, 1) * max(step.calls_sequential, 1) == 1)
 
@@ -392,7 +451,7 @@ class Runtime:
 
     async def _run(self, row: RequestRow, live: _Live, t0: float) -> RequestResult:
         wf = self.workflow(row.tenant, row.workflow)
-        route = self.route(row.workflow, row.tier)
+        route = self.route(self.plan_name(row.tenant, row.workflow), row.tier)
         runner = StepRunner(self.cluster, max_tokens=self.cfg.max_tokens)   # one per request
         variant = self.cluster.pick_variant(route)
         steps = {s.task: s for s in route.steps}

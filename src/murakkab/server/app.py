@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from murakkab.errors import MurakkabError
 from murakkab.runtime.journal import Tenant
-from murakkab.runtime.service import NotFound, Runtime, RuntimeConfig
+from murakkab.runtime.service import NoProfile, NotFound, Runtime, RuntimeConfig
 from murakkab.server import errors
 from murakkab.server.dashboard import mount_dashboard, runtime_state
 from murakkab.server.models import ChatBody, InvokeBody, PlanBody, WorkflowUpload
@@ -125,7 +125,16 @@ def create_app(config: ServerConfig) -> FastAPI:
     @app.post("/v1/workflows", status_code=201)
     async def upload_workflow(body: WorkflowUpload, t: Tenant = Depends(tenant)):
         wf = rt.register_workflow(t.name, body.spec)
-        return {"name": wf.name, "tasks": list(wf.tasks), "inputs": wf.inputs}
+        out = {"name": wf.name, "tasks": list(wf.tasks), "inputs": wf.inputs,
+               "plan_name": rt.plan_name(t.name, wf.name)}
+        try:
+            out["profiles"] = rt.profiles_of(t.name, wf.name)
+            out["note"] = (f"same tasks, capabilities and edges as the built-in '{out['profiles']}': tiers and plans "
+                           "use its workflow profiles")
+        except NoProfile as exc:
+            out["profiles"] = None
+            out["note"] = f"stored, but it cannot be tiered, planned or invoked yet: {exc}"
+        return out
 
     @app.get("/v1/workflows/{name}")
     async def get_workflow(name: str, t: Tenant = Depends(tenant)):
@@ -135,25 +144,35 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.get("/v1/workflows/{name}/tiers")
     async def get_tiers(name: str, t: Tenant = Depends(tenant)):
-        rt.workflow(t.name, name)
+        wf = rt.workflow(t.name, name)
+        profiles = rt.profiles_of(t.name, name)
         from murakkab.optimizer import tiers_for
-        tiers = await asyncio.to_thread(tiers_for, name)
-        return {"workflow": name, "tiers": [dict(ts.model_dump(), key=ts.key) for ts in tiers]}
+        tiers = await asyncio.to_thread(tiers_for, wf, profiles) if profiles else await asyncio.to_thread(tiers_for, name)
+        out = {"workflow": name, "tiers": [dict(ts.model_dump(), key=ts.key) for ts in tiers]}
+        if profiles:
+            out["profiles"] = profiles
+        return out
 
     # ---- plans ---------------------------------------------------------------------------
     @app.post("/v1/plans", status_code=201)
     async def create_plan(body: PlanBody, t: Tenant = Depends(admin)):
         from murakkab.optimizer import make_plan
         from murakkab.optimizer.api import Demand, PlanRequest
+        demand, reused = {}, {}
         for d in body.demand:
-            rt.workflow(t.name, d.workflow)
-        req = PlanRequest(demand={(d.workflow, d.tier): Demand(d.peak_rps, d.avg_rps) for d in body.demand},
-                          objective=body.objective, policy=body.policy, budgets=body.budgets,
-                          cost_budget_usd=body.cost_budget_usd)
+            name, rw = rt.plan_workflow(t.name, d.workflow, any_tenant=True)   # admins may plan any tenant's
+            demand[(name, d.tier)] = Demand(d.peak_rps, d.avg_rps)
+            if rw is not None:
+                reused[name] = rw
+        req = PlanRequest(demand=demand, objective=body.objective, policy=body.policy, budgets=body.budgets,
+                          cost_budget_usd=body.cost_budget_usd, workflows=reused)
         plan = await asyncio.to_thread(make_plan, req)
         version = rt.deploy(plan, activate=body.deploy)
-        return {"version": version, "plan_id": plan.plan_id, "deployed": body.deploy,
-                "totals": plan.totals.model_dump()}
+        out = {"version": version, "plan_id": plan.plan_id, "deployed": body.deploy,
+               "totals": plan.totals.model_dump()}
+        if reused:
+            out["workflows"] = {n: {"profiles": rw.profiles} for n, rw in sorted(reused.items())}
+        return out
 
     @app.get("/v1/plans")
     async def list_plans(t: Tenant = Depends(tenant)):

@@ -57,11 +57,14 @@ def _read_jobs(db_path: str, since: float, recent: int) -> tuple[list[JobRow], l
     through a read-only connection of our own (the journal is WAL: readers never block its writer)."""
     con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        cols = "id, workflow, tier, status, created, updated, result, error"
+        cols = "id, workflow, tier, status, created, updated, result, error, tenant"
+        from murakkab.spec import builtin_names
+        builtins = set(builtin_names())
 
         def rows(sql, params=()):
-            return [JobRow(i, w, t, s, c, u, json.loads(r) if r else None, e)
-                    for i, w, t, s, c, u, r, e in con.execute(sql, params).fetchall()]
+            # uploads are named 'tenant/name' in plans (and so in the tier rules): name jobs the same way
+            return [JobRow(i, w if w in builtins else f"{tn}/{w}", t, s, c, u, json.loads(r) if r else None, e)
+                    for i, w, t, s, c, u, r, e, tn in con.execute(sql, params).fetchall()]
         window = rows(f"SELECT {cols} FROM requests WHERE created >= ? OR updated >= ?", (since, since))
         newest = rows(f"SELECT {cols} FROM requests ORDER BY created DESC LIMIT ?", (recent,))
         counts = dict(con.execute("SELECT status, COUNT(*) FROM requests GROUP BY status").fetchall())
