@@ -86,4 +86,8 @@ def load_backends(path: str | Path) -> BackendsConfig:
     p = Path(path)
     if not p.is_file():
         raise MurakkabError(f"backends file not found: {p} (fix: pass an existing YAML file)")
-    return parse_backends(p.read_text("utf-8"), str(p))
+    try:
+        text = p.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MurakkabError(f"{p}: cannot read it as UTF-8 text ({exc}) (fix: pass a YAML text file)") from None
+    return parse_backends(text, str(p))

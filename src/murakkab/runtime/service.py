@@ -74,6 +74,27 @@ class RuntimeConfig:
     seed: int = 0
 
 
+def check_config(config: RuntimeConfig) -> None:
+    """What `Runtime.start` would refuse, found before any server starts (so `murakkab serve` can print
+    one error line): time scale, a plan for the re-optimizer, and the pools of the plan that would be
+    deployed built against the backends file. Reads the journal; changes nothing."""
+    if not config.time_scale > 0:
+        raise MurakkabError(f"--time-scale must be > 0, got {config.time_scale} (fix: 1 = real time, "
+                            "0.01 = 100x faster)")
+    j = Journal(config.db_path)
+    try:
+        active = j.active_plan()
+    finally:
+        j.close()
+    plan = Plan.from_json(active[1]) if active is not None else config.plan
+    if config.reoptimize and plan is None:
+        raise MurakkabError(f"--reoptimize needs a plan to start from, and the journal {config.db_path} has no active "
+                            "plan (fix: pass --plan PLAN.json, made with 'murakkab plan ... --out PLAN.json')")
+    if plan is not None:
+        # a dry build: every pool resolves its curve and backend with the backends file (nothing connects)
+        RuntimeCluster(plan, config.backends, time_scale=config.time_scale, seed=config.seed)
+
+
 @dataclass
 class _Live:
     task: asyncio.Task | None = None

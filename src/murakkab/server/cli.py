@@ -28,20 +28,20 @@ def serve(
     import uvicorn
 
     from murakkab.errors import MurakkabError
-    from murakkab.plan.schema import Plan
     from murakkab.runtime.backends import BackendsConfig, load_backends
     from murakkab.policy.autoscaler import AutoscalerConfig
     from murakkab.runtime.replan import ReplanSettings
-    from murakkab.runtime.service import Limits, RuntimeConfig
+    from murakkab.runtime.service import Limits, RuntimeConfig, check_config
     from murakkab.server.app import ServerConfig, create_app
     try:
-        cfg = RuntimeConfig(db_path=str(db), plan=Plan.from_json(plan.read_text("utf-8")) if plan else None,
+        cfg = RuntimeConfig(db_path=str(db), plan=_read_plan(plan) if plan else None,
                             backends=load_backends(backends) if backends else BackendsConfig(),
                             time_scale=time_scale, autoscale=autoscale, max_tokens=max_tokens,
                             autoscaler=AutoscalerConfig(provisioning_delay_s=provisioning_s),
                             reoptimize=reoptimize,
                             replan=ReplanSettings(epoch_s=epoch_min * 60.0, provisioning_delay_s=provisioning_s),
                             limits=Limits(max_body_bytes=max_body_bytes))
+        check_config(cfg)        # everything the app's startup would refuse, before uvicorn starts
     except (MurakkabError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -49,6 +49,19 @@ def serve(
     # Keep idle connections longer than clients do (httpx: 5 s), so a client never reuses a
     # connection the server is closing at that moment (a lost request under load).
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
+
+
+def _read_plan(path: Path):
+    from murakkab.errors import MurakkabError
+    from murakkab.plan.schema import Plan
+    try:
+        return Plan.from_json(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MurakkabError(f"cannot read the plan {path}: {exc} (fix: pass an existing plan JSON file)") from None
+    except ValueError as exc:      # pydantic's ValidationError is a ValueError
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise MurakkabError(f"{path} is not a valid plan ({first}) (fix: make one with "
+                            "'murakkab plan ... --out PLAN.json')") from None
 
 
 @tenant_app.command("add")
