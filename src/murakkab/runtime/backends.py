@@ -28,6 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from murakkab.errors import MurakkabError
 
 
+# Tools with a remote client, and the API their endpoints speak (see openai_backend.RemoteInstance).
+REMOTE_TOOLS: dict[str, str] = {"whisper_stt": "transcription"}     # POST {base_url}/audio/transcriptions
+
+
 class EndpointSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
     base_url: str = Field(pattern=r"^https?://")
@@ -76,9 +80,21 @@ def parse_backends(text: str, source: str = "<backends>") -> BackendsConfig:
         if mid not in cat.models:
             raise MurakkabError(f"{source}: unknown model '{mid}' ({did_you_mean(mid, cat.models)}) "
                                 "(fix: use a catalogue model id)")
-    for tid in cfg.tools:
+    from murakkab.runtime.local_tools import LOCAL_TOOLS
+    for tid, tb in cfg.tools.items():
         if tid not in cat.executors and tid != "python_interpreter":
             raise MurakkabError(f"{source}: unknown tool '{tid}' ({did_you_mean(tid, cat.executors)})")
+        if tb.endpoints and tb.local:
+            raise MurakkabError(f"{source}: tool '{tid}' is given both 'local: true' and endpoints "
+                                "(fix: keep one of them)")
+        if tb.endpoints and tid not in REMOTE_TOOLS:
+            raise MurakkabError(f"{source}: tool '{tid}' has no remote client, so it cannot have endpoints; tools "
+                                f"that may be remote: {sorted(REMOTE_TOOLS)} (fix: remove its entry to simulate it"
+                                + (", or set 'local: true'" if tid in LOCAL_TOOLS else "") + ")")
+        if tb.local and tid not in LOCAL_TOOLS:
+            raise MurakkabError(f"{source}: tool '{tid}' has no local implementation; tools that may be local: "
+                                f"{sorted(LOCAL_TOOLS)} (fix: remove its entry to simulate it"
+                                + (", or give it endpoints" if tid in REMOTE_TOOLS else "") + ")")
     return cfg
 
 

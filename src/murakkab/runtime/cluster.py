@@ -20,7 +20,7 @@ from murakkab.plan.schema import Plan, Pool, Route, StepPlan
 from murakkab.policy.accounting import AccountingParams
 from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, least_loaded
 from murakkab.policy.view import InstanceInfo
-from murakkab.runtime.backends import BackendsConfig, EndpointSpec
+from murakkab.runtime.backends import REMOTE_TOOLS, BackendsConfig, EndpointSpec
 from murakkab.runtime.calls import BackendError, CallRequest, NoInstanceLeft
 from murakkab.runtime.local_tools import LOCAL_TOOLS, LocalToolInstance
 from murakkab.runtime.meter import InstanceMeter
@@ -180,7 +180,8 @@ class RuntimeCluster:
         tb = self.backends.tools.get(p.tool or "")
         if tb is None:
             return "simulated"
-        if tb.endpoints:
+        # parse_backends refuses endpoints / local for tools without a remote client / local implementation
+        if tb.endpoints and p.tool in REMOTE_TOOLS:
             return "remote"
         return "local" if tb.local and p.tool in LOCAL_TOOLS else "simulated"
 
@@ -206,7 +207,7 @@ class RuntimeCluster:
                                         ep.api_key_env, d.connect_timeout_s, d.read_timeout_s)
                     ps.instances.append(RemoteInstance(
                         f"{p.id}/{ps.made}", p.id, endpoint, InstanceMeter(curve, params, price, wall),
-                        kind="chat" if p.kind == "model" else "transcription"))
+                        kind="chat" if p.kind == "model" else REMOTE_TOOLS[p.tool]))
             return
         for _ in range(n):
             ps.made += 1
