@@ -28,3 +28,12 @@ def test_supported_tool_backends_load():
     cfg = parse_backends(f"tools:\n  whisper_stt: {EP}\n  python_interpreter: {{local: true}}\n"
                          "  opencv_scene_detector: {local: true}\n  opencv_frame_extractor: {local: true}\n")
     assert cfg.tools["whisper_stt"].endpoints[0].base_url.endswith("/v1")
+
+
+def test_a_hardware_label_is_refused_because_accounting_uses_the_plans_pool():
+    with pytest.raises(MurakkabError) as err:
+        parse_backends("models:\n  qwen3-8b:\n    - {base_url: 'http://127.0.0.1:8080/v1', hardware: H100-80GB}\n",
+                       "b.yaml")
+    msg = str(err.value)
+    assert "models.qwen3-8b.0" in msg and "'hardware' is not part of the format" in msg
+    assert msg.count("(fix:") == 1 and "remove the key" in msg

@@ -6,7 +6,6 @@
         - base_url: http://127.0.0.1:8080/v1
           served_model: qwen3-8b-q4       # `model` sent to the server (default: the catalogue id)
           api_key_env: QWEN_KEY           # environment variable with the key (optional)
-          hardware: CPU-64C               # label only: what the endpoint runs on
           instances: 2                    # replicas behind this URL (router targets)
     tools:
       opencv_scene_detector: {local: true}
@@ -15,7 +14,8 @@
       whisper_stt:
         endpoints: [{base_url: http://127.0.0.1:9000/v1, served_model: whisper-1}]
 
-Anything not listed runs on the simulated backend (the embedded default).
+Anything not listed runs on the simulated backend (the embedded default). Energy and cost of an
+endpoint's calls are modelled from the plan's pool (hardware, operating point), whatever it runs on.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from murakkab.errors import MurakkabError
 
@@ -37,8 +37,17 @@ class EndpointSpec(BaseModel):
     base_url: str = Field(pattern=r"^https?://")
     served_model: str | None = None
     api_key_env: str | None = None
-    hardware: str = "unknown"
     instances: int = Field(default=1, ge=1, le=1024)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_hardware(cls, data):
+        # an endpoint's calls are accounted with the planned pool's hardware profile, so a label here
+        # would be a number nobody reads: refuse it rather than ignore it
+        if isinstance(data, dict) and "hardware" in data:
+            raise ValueError("'hardware' is not part of the format: energy and cost of a remote call are modelled "
+                             "from the plan's pool (its hardware and operating point) (fix: remove the key)")
+        return data
 
 
 class ToolBackend(BaseModel):
@@ -71,8 +80,10 @@ def parse_backends(text: str, source: str = "<backends>") -> BackendsConfig:
     try:
         cfg = BackendsConfig.model_validate(data)
     except ValidationError as exc:
-        errs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise MurakkabError(f"{source}: {errs} (fix: see the format in murakkab.runtime.backends)") from None
+        errs = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+                         for e in exc.errors()[:5])
+        fix = "" if "(fix:" in errs else " (fix: see the format in murakkab.runtime.backends)"
+        raise MurakkabError(f"{source}: {errs}{fix}") from None
     from murakkab.catalog import load_catalog
     from murakkab.names import did_you_mean
     cat = load_catalog()
