@@ -55,7 +55,7 @@ def llama(tmp_path_factory):
 
 def _cluster(base):
     cfg = parse_backends(f"defaults: {{read_timeout_s: 30, retries: 1}}\n"
-                         f"models:\n  qwen3-8b:\n    - {{base_url: '{base}', served_model: tiny, hardware: CPU-64C}}\n")
+                         f"models:\n  qwen3-8b:\n    - {{base_url: '{base}', served_model: tiny}}\n")
     return RuntimeCluster(worlds.hand_plan(), cfg)
 
 
