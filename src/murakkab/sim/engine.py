@@ -30,14 +30,14 @@ from murakkab.policy.view import InstanceInfo
 from murakkab.profiles.tokens import LogNormalTokens
 from murakkab.sim.curves import InstanceCurve, store_resolver
 from murakkab.sim.instances import Call, ModelInstance, ToolInstance, decode_divisors
+from murakkab.sim.normals import NormalBlocks
 
 CurveResolver = Callable[[Pool], InstanceCurve]
 _EPS = 1e-9
 _PREFILL, _DECODE, _TOOL, _OTHER = 0, 1, 2, 3        # event kinds (see Simulator._push)
 _LOAD = operator.attrgetter("load")
 # min(key=load) returns the first instance of least load: the tie rule of policy.router.least_loaded
-_min, _heappush, _exp, _log = min, heapq.heappush, math.exp, math.log
-_NV_MAGICCONST = 4 * math.exp(-0.5) / math.sqrt(2.0)   # random.normalvariate's constant
+_min, _heappush, _exp = min, heapq.heappush, math.exp
 
 
 @dataclass(frozen=True)
@@ -236,6 +236,10 @@ class Simulator:
         self.routes: dict[tuple[str, str], _Route] = {}
         self.route_defs: dict[tuple[str, str], Route] = {}
         self.tok_rng = random.Random(config.seed * 1_000_003 + 7)
+        # its normalvariate stream, drawn in numpy blocks (same numbers; see sim/normals.py)
+        self._normals = NormalBlocks(self.tok_rng)
+        self._zbuf: list[float] = []
+        self._zi = 0
         self.records: list[RequestRecord] = []
         self.compiled: list[_Route] = []
         self.in_flight = 0
@@ -439,18 +443,16 @@ class Simulator:
         if prt.kind == "model":
             inp, mu, sigma = s.inp, s.mu, s.sigma
             dirty = self._dirty
-            rand = self.tok_rng.random
+            zbuf, zi = self._zbuf, self._zi
             for _ in range(n_par):
                 if sigma == 0.0:
                     out = s.out_fixed
-                else:   # LogNormalTokens.draw: random.normalvariate inlined, same random stream
-                    while True:
-                        u1 = rand()
-                        u2 = 1.0 - rand()
-                        z = _NV_MAGICCONST * (u1 - 0.5) / u2
-                        if z * z / 4.0 <= -_log(u2):
-                            break
-                    out = round(_exp(mu + z * sigma))
+                else:   # LogNormalTokens.draw: round(exp(normalvariate(ln median, sigma))), at least 1
+                    if zi == len(zbuf):
+                        zbuf = self._zbuf = self._normals.next_block()
+                        zi = 0
+                    out = round(_exp(mu + zbuf[zi] * sigma))
+                    zi += 1
                     if out < 1:
                         out = 1
                 call = Call(req, s, inp, out, 0.0, now)
@@ -489,6 +491,7 @@ class Simulator:
                             dirty.append(inst)
                 else:
                     inst.queue.append(call)
+            self._zi = zi
         else:
             service = s.services[k]
             for _ in range(n_par):
