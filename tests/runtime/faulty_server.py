@@ -3,7 +3,7 @@
 Behaviour per instance is set by `mode`: "ok" streams "hello world" as two chunks with usage;
 "500"/"400" answer HTTP 500/400; "hang" never answers (the client's read timeout fires); "cut" sends one
 chunk then drops the connection; "slow" streams "t0 t1 ..." one token per 50 ms for 10 s and records in
-`disconnected_at` (monotonic s) when the client goes away. `hits` counts requests. Real llama.cpp is used for the
+`disconnected_at` (monotonic s) when the client goes away. `hits` counts requests; `bodies` keeps their JSON. Real llama.cpp is used for the
 integration test; this server exists because a real one cannot be made to fail on demand.
 """
 
@@ -21,6 +21,7 @@ import uvicorn
 class FaultyServer:
     def __init__(self, mode: str):
         self.mode, self.hits = mode, 0
+        self.bodies: list = []          # JSON request bodies received, in order
         self.disconnected_at: float | None = None
         self.slow_tokens_sent = 0
         with socket.socket() as s:
@@ -41,8 +42,16 @@ class FaultyServer:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         self.hits += 1
-        while (await receive()).get("more_body"):
-            pass
+        raw = b""
+        while True:
+            msg = await receive()
+            raw += msg.get("body", b"")
+            if not msg.get("more_body"):
+                break
+        try:
+            self.bodies.append(json.loads(raw) if raw else None)
+        except ValueError:
+            self.bodies.append(None)
         if self.mode in ("500", "400"):
             await send({"type": "http.response.start", "status": int(self.mode), "headers": []})
             await send({"type": "http.response.body", "body": b'{"error": "injected"}'})

@@ -150,3 +150,21 @@ def test_chat_workflow_streams_llamacpp_tokens_through_murakkab(llama, tmp_path)
     assert len(deltas) >= 2 and "".join(deltas) == job["result"]["output"]
     assert events[-1]["choices"][0]["finish_reason"] == "stop"
     assert events[-1]["usage"]["completion_tokens"] == step["tokens_out"] and 1 <= step["tokens_out"] <= 13
+
+
+def test_chat_max_tokens_reaches_llamacpp(llama, tmp_path):
+    """A chat request's max_tokens caps what llama.cpp generates (no server-wide cap here)."""
+    from fastapi.testclient import TestClient
+
+    from murakkab.runtime.service import RuntimeConfig
+    from murakkab.server.app import ServerConfig, create_app
+    cfg = ServerConfig(auth=False, runtime=RuntimeConfig(
+        db_path=str(tmp_path / "j.db"), plan=worlds.chat_plan(),
+        backends=parse_backends(f"models:\n  qwen3-8b:\n    - {{base_url: '{llama}', served_model: tiny}}\n")))
+    with TestClient(create_app(cfg)) as c:
+        assert c.post("/v1/workflows", json={"spec": worlds.CHAT_SPEC}).status_code == 201
+        r = c.post("/v1/chat/completions", json={"model": "chat_bot:accuracy:good", "messages": MSG,
+                                                 "max_tokens": 3, "temperature": 0.0})
+    assert r.status_code == 200, r.text
+    # llama-cpp-python sends no usage in streams: tokens are counted as chunks, +-1 (see openai_backend)
+    assert 1 <= r.json()["usage"]["completion_tokens"] <= 4

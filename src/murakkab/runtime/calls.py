@@ -17,6 +17,7 @@ class CallRequest:
     call_id: str
     messages: list[dict] = field(default_factory=list)
     max_tokens: int | None = None
+    temperature: float | None = None                 # sent to real backends; the simulated one has no sampling
     input_tokens: float = 0.0
     out_p50: float = 0.0
     out_p90: float = 0.0

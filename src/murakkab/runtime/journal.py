@@ -69,6 +69,7 @@ class RequestRow:
     error: str | None
     created: float
     updated: float
+    options: dict | None = None       # call options of the output step (chat max_tokens, temperature)
 
 
 class Journal:
@@ -80,6 +81,9 @@ class Journal:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(requests)").fetchall()}
+        if "options" not in cols:      # journals written before per-request call options existed
+            self._db.execute("ALTER TABLE requests ADD COLUMN options TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -167,11 +171,12 @@ class Journal:
 
     # ---- requests ------------------------------------------------------------------------
     def accept(self, rid: str, tenant: str, workflow: str, tier: str, inputs: dict, mode: str,
-               plan_version: int | None) -> None:
+               plan_version: int | None, options: dict | None = None) -> None:
         now = time.time()
         self._tx([("INSERT INTO requests (id, tenant, workflow, tier, inputs, mode, status, attempts, plan_version,"
-                   " created, updated) VALUES (?, ?, ?, ?, ?, ?, 'accepted', 0, ?, ?, ?)",
-                   (rid, tenant, workflow, tier, json.dumps(inputs), mode, plan_version, now, now)),
+                   " created, updated, options) VALUES (?, ?, ?, ?, ?, ?, 'accepted', 0, ?, ?, ?, ?)",
+                   (rid, tenant, workflow, tier, json.dumps(inputs), mode, plan_version, now, now,
+                    json.dumps(options) if options else None)),
                   ("INSERT INTO events (request_id, t, kind, data) VALUES (?, ?, 'accepted', '{}')", (rid, now))])
 
     def start(self, rid: str) -> None:
@@ -195,12 +200,13 @@ class Journal:
 
     def request(self, rid: str) -> RequestRow | None:
         row = self._one("SELECT id, tenant, workflow, tier, inputs, mode, status, attempts, plan_version, result, "
-                        "error, created, updated FROM requests WHERE id = ?", (rid,))
+                        "error, created, updated, options FROM requests WHERE id = ?", (rid,))
         if row is None:
             return None
         r = list(row)
         r[4] = json.loads(r[4])
         r[9] = json.loads(r[9]) if r[9] else None
+        r[13] = json.loads(r[13]) if r[13] else None
         return RequestRow(*r)
 
     def events(self, rid: str, after_seq: int = 0) -> list[tuple[int, float, str, dict]]:

@@ -97,6 +97,8 @@ class RemoteInstance:
                 "stream_options": {"include_usage": True}}
         if req.max_tokens:
             body["max_tokens"] = req.max_tokens
+        if req.temperature is not None:
+            body["temperature"] = req.temperature
         where = f"{ep.base_url} ({self.id})"
         parts: list[str] = []
         usage = None

@@ -346,10 +346,12 @@ class Runtime:
 
     # ---- requests ------------------------------------------------------------------------
     def submit(self, tenant: str, workflow: str, tier: str, inputs: dict[str, Any], *, mode: str = "job",
-               max_concurrency: int | None = None, on_token=None) -> str:
+               max_concurrency: int | None = None, on_token=None, options: dict | None = None) -> str:
         """Validate and journal a request, then start it. Returns its id. Raises before journalling.
         `on_token(delta)` receives the output step's tokens as the backend streams them, when that
-        step is a single model call (see `streams_tokens`); compositions (votes, debates) do not."""
+        step is a single model call (see `streams_tokens`); compositions (votes, debates) do not.
+        `options` ({max_tokens, temperature}, e.g. from a chat request) apply to every model call of the
+        workflow's output step; they are journalled, so a restarted request keeps them."""
         wf = self.workflow(tenant, workflow)
         try:
             route = self.route(self.plan_name(tenant, workflow), tier)
@@ -370,7 +372,8 @@ class Runtime:
             raise TooBusy(f"tenant '{tenant}' already has {limit} requests in flight, its limit "
                           "(fix: wait for some to finish, or ask for a higher limit)")
         rid = uuid.uuid4().hex
-        self.journal.accept(rid, tenant, workflow, route.tier.key, inputs, mode, self.plan_version)
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        self.journal.accept(rid, tenant, workflow, route.tier.key, inputs, mode, self.plan_version, options)
         self._open_by_tenant[tenant] = self._open_by_tenant.get(tenant, 0) + 1
         self.metrics.accepted.labels(workflow, route.tier.key).inc()
         if self.reoptimizer is not None:
@@ -493,7 +496,9 @@ class Runtime:
             started = time.perf_counter()
             stream = (live.on_token if name == wf.output and step.kind == "llm"
                       and max(step.calls_parallel, 1) * max(step.calls_sequential, 1) == 1 else None)
-            res = await runner.run(row.id, route, step, ins, route.knobs, on_token=stream, variant=variant)
+            opts = (row.options or {}) if name == wf.output else {}
+            res = await runner.run(row.id, route, step, ins, route.knobs, on_token=stream, variant=variant,
+                                   max_tokens=opts.get("max_tokens"), temperature=opts.get("temperature"))
             res.started_s = started - t0
             res.latency_s = time.perf_counter() - started
             outputs[name] = res.output

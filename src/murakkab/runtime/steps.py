@@ -49,13 +49,19 @@ class StepRunner:
         self._variant: dict[str, str] | None = None
 
     async def run(self, request_id: str, route: Route, step: StepPlan, inputs: dict[str, Any],
-                  knobs: dict[str, Any], on_token=None, variant: dict[str, str] | None = None) -> StepResult:
+                  knobs: dict[str, Any], on_token=None, variant: dict[str, str] | None = None,
+                  max_tokens: int | None = None, temperature: float | None = None) -> StepResult:
+        """Run one step. `max_tokens` (the smaller of it and the server's cap applies) and `temperature`
+        are set on each of the step's model calls."""
         res = StepResult(task=step.task, executor=step.executor, kind=step.kind, model=step.model,
                          skipped=step.skipped)
         if step.skipped:
             return res
         key = (self.cluster.plan.plan_id, route.workflow, route.tier.key, step.task)
         self._variant = variant
+        # per call, not on self: a request's steps run concurrently on this runner
+        opts = {"max_tokens": min((m for m in (self.max_tokens, max_tokens) if m), default=None),
+                "temperature": temperature}
         if step.kind == "tool":
             if step.executor == "whisper_stt" and self._remote(key, step) and "audio" not in inputs:
                 return await self._transcribe_scenes(request_id, key, step, inputs, res)
@@ -69,7 +75,7 @@ class StepRunner:
             note = compose.debate_note(rnd, previous) if step.executor == "llm_debate" else None
             msgs = compose.messages_for(desc, inputs, note)
             outs = await asyncio.gather(*(
-                self._model_call(f"{request_id}/{step.task}/{rnd}.{j}", key, step, msgs, on_token)
+                self._model_call(f"{request_id}/{step.task}/{rnd}.{j}", key, step, msgs, on_token, **opts)
                 for j in range(max(step.calls_parallel, 1))))
             calls.extend(outs)
             previous = [o.text or "" for o in outs]
@@ -83,9 +89,10 @@ class StepRunner:
             res.output = previous[0] if len(previous) == 1 else previous
         return res
 
-    async def _model_call(self, call_id, key, step: StepPlan, messages, on_token) -> CallOutcome:
+    async def _model_call(self, call_id, key, step: StepPlan, messages, on_token, *, max_tokens: int | None,
+                          temperature: float | None) -> CallOutcome:
         pool = self.cluster.pick_pool(key, step, self._variant)
-        req = CallRequest(call_id=call_id, messages=messages, max_tokens=self.max_tokens,
+        req = CallRequest(call_id=call_id, messages=messages, max_tokens=max_tokens, temperature=temperature,
                           input_tokens=step.input_tokens, out_p50=step.output_tokens_p50,
                           out_p90=step.output_tokens_p90, on_token=on_token)
         return await self.cluster.call(pool, req)

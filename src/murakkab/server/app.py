@@ -274,7 +274,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         if body.stream:
             return _chat_stream(rt, t, body, workflow, tier, {text_inputs[0]: users[-1]})
         rid = rt.submit(t.name, workflow, tier, {text_inputs[0]: users[-1]}, mode="sync",
-                        max_concurrency=t.max_concurrency)
+                        max_concurrency=t.max_concurrency, options=_call_options(body))
         res = await rt.wait(rid)
         if res.status != "completed":
             return _result_response(res, rid)
@@ -286,6 +286,11 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     mount_dashboard(app, runtime_state(rt), authorize=admin)   # /dashboard (operator view: admin tenants)
     return app
+
+
+def _call_options(body) -> dict:
+    """The chat request's settings for the output step's model calls."""
+    return {"max_tokens": body.max_tokens, "temperature": body.temperature}
 
 
 def _usage(res) -> dict:
@@ -307,7 +312,8 @@ def _chat_stream(rt: Runtime, t: Tenant, body, workflow: str, tier: str, inputs:
     queue: asyncio.Queue = asyncio.Queue()
     live = rt.streams_tokens(t.name, workflow, tier)
     rid = rt.submit(t.name, workflow, tier, inputs, mode="sync", max_concurrency=t.max_concurrency,
-                    on_token=(lambda d: queue.put_nowait(("delta", d))) if live else None)
+                    on_token=(lambda d: queue.put_nowait(("delta", d))) if live else None,
+                    options=_call_options(body))
     created = int(time.time())
 
     def chunk(delta: dict, finish=None, **more) -> str:

@@ -47,5 +47,7 @@ class ChatBody(BaseModel):
     model: str
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
-    max_tokens: int | None = None
-    temperature: float | None = None
+    max_tokens: int | None = Field(default=None, ge=1, description="cap on generated tokens per model call of the "
+                                   "workflow's output step")
+    temperature: float | None = Field(default=None, ge=0, le=2, description="sampling temperature of the output "
+                                      "step's model calls (real backends; the simulated one does not sample)")
