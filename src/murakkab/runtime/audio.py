@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 
 from murakkab.errors import MurakkabError
+from murakkab.runtime.calls import BadInput
 
 
 def ffmpeg_exe() -> str:
@@ -23,7 +24,7 @@ def ffmpeg_exe() -> str:
 def cut_audio(video: str, start_s: float, end_s: float, timeout_s: float = 60.0) -> bytes:
     """The audio of `video` from start_s to end_s as WAV bytes (16 kHz, mono, 16-bit PCM)."""
     if not os.path.isfile(video):
-        raise MurakkabError(f"video file not found: {video!r} (fix: pass the path of a readable video file)")
+        raise BadInput(f"video file not found: {video!r} (fix: pass the path of a readable video file on the server)")
     if not end_s > start_s >= 0:
         raise MurakkabError(f"audio segment must satisfy 0 <= start < end, got {start_s}..{end_s} s")
     with tempfile.TemporaryDirectory(prefix="murakkab-audio-") as d:
@@ -37,7 +38,7 @@ def cut_audio(video: str, start_s: float, end_s: float, timeout_s: float = 60.0)
         data = open(out, "rb").read() if os.path.isfile(out) else b""
     if run.returncode != 0 or len(data) <= 44:       # 44 bytes: a WAV header with no samples
         err = run.stderr.decode("utf-8", "replace").strip()[-300:]
-        raise MurakkabError(f"no audio could be cut from {video!r} at {start_s:.2f}-{end_s:.2f} s"
+        raise BadInput(f"no audio could be cut from {video!r} at {start_s:.2f}-{end_s:.2f} s"
                             f" (does it have an audio track?): {err or 'empty output'}")
     return data
 

@@ -36,5 +36,10 @@ class BackendError(MurakkabError):
         self.retryable, self.instance_down, self.status = retryable, instance_down, status
 
 
+class BadInput(MurakkabError):
+    """The request's own input cannot be used (e.g. its video file is missing or not a video): the
+    client must fix it, so it is not retried and the request fails with HTTP 422."""
+
+
 class NoInstanceLeft(MurakkabError):
     """Every instance of the pool failed or none is ready: the call cannot be served (HTTP 503)."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from murakkab.errors import MurakkabError
 from murakkab.runtime import sandbox, video
-from murakkab.runtime.calls import BackendError, CallRequest
+from murakkab.runtime.calls import BackendError, BadInput, CallRequest
 from murakkab.runtime.meter import InstanceMeter
 from murakkab.runtime.results import CallOutcome
 
@@ -74,6 +74,8 @@ class LocalToolInstance:
         self.meter.enter(cid)
         try:
             data = await asyncio.to_thread(self.fn, req.payload)
+        except BadInput:
+            raise                  # the client's input: no retry, no other instance can do better
         except MurakkabError as exc:
             raise BackendError(str(exc), retryable=False) from None
         except (OSError, KeyError, TypeError, ValueError) as exc:

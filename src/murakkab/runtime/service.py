@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import Plan, Route
 from murakkab.runtime.backends import BackendsConfig
-from murakkab.runtime.calls import NoInstanceLeft
+from murakkab.runtime.calls import BadInput, NoInstanceLeft
 from murakkab.runtime.cluster import RuntimeCluster
 from murakkab.runtime.replan import ReplanSettings
 from murakkab.runtime.dag import StepFailed, check_dag, critical_path, run_dag
@@ -446,7 +446,8 @@ class Runtime:
             res = None
         except (StepFailed, MurakkabError) as exc:
             cause = exc.cause if isinstance(exc, StepFailed) else exc
-            kind = "no backend instance left" if isinstance(cause, NoInstanceLeft) else "error"
+            kind = ("no backend instance left" if isinstance(cause, NoInstanceLeft)
+                    else "bad input" if isinstance(cause, BadInput) else "error")
             status, error = "failed", f"{kind}: {exc}"
             res = None
         except Exception as exc:  # noqa: BLE001 - an unexpected bug must still end the request, loudly

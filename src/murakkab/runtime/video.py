@@ -12,6 +12,7 @@ import os
 from dataclasses import asdict, dataclass
 
 from murakkab.errors import MurakkabError
+from murakkab.runtime.calls import BadInput
 
 
 @dataclass(frozen=True)
@@ -35,10 +36,10 @@ def _cv2():
 def _open(path: str):
     cv2 = _cv2()
     if not os.path.isfile(path):
-        raise MurakkabError(f"video file not found: {path!r} (fix: pass the path of a readable video file)")
+        raise BadInput(f"video file not found: {path!r} (fix: pass the path of a readable video file on the server)")
     cap = cv2.VideoCapture(path)
     if not cap.isOpened():
-        raise MurakkabError(f"OpenCV cannot open {path!r} as a video (fix: use a format OpenCV reads, e.g. MP4/AVI)")
+        raise BadInput(f"OpenCV cannot open {path!r} as a video (fix: use a format OpenCV reads, e.g. MP4/AVI)")
     return cap
 
 
@@ -66,7 +67,7 @@ def detect_scenes(path: str, threshold: float = 0.4, min_scene_frames: int = 3) 
     finally:
         cap.release()
     if n == 0:
-        raise MurakkabError(f"{path!r} has no readable frames (fix: check the file is a complete video)")
+        raise BadInput(f"{path!r} has no readable frames (fix: check the file is a complete video)")
     bounds = cuts + [n]
     return [Scene(i, a, b, a / fps, b / fps) for i, (a, b) in enumerate(zip(bounds, bounds[1:]))]
 

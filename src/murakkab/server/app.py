@@ -370,8 +370,11 @@ def _result_response(res, rid: str) -> JSONResponse:
     body = res.model_dump(mode="json")
     if res.status == "completed":
         return JSONResponse(body, headers={"X-Request-Id": rid})
-    code = 503 if res.error and res.error.startswith("no backend instance left") else 500
-    return JSONResponse({"error": {"type": f"request_{res.status}", "message": res.error, "job_id": rid},
+    error = res.error or ""
+    # a failure caused by the request's own input (e.g. its video file) is the client's to fix: 422
+    code, kind = (503, f"request_{res.status}") if error.startswith("no backend instance left") else \
+        (422, "bad_input") if error.startswith("bad input") else (500, f"request_{res.status}")
+    return JSONResponse({"error": {"type": kind, "message": res.error, "job_id": rid},
                          "result": body}, status_code=code, headers={"X-Request-Id": rid})
 
 
