@@ -37,7 +37,8 @@ class StepResult(BaseModel):
     calls: int = 0
     attempts: int = 0
     started_s: float = 0.0                 # offset from the request start
-    latency_s: float = 0.0
+    latency_s: float = 0.0                 # wall clock
+    model_latency_s: float = 0.0           # model time: a simulated step's latency_s / time_scale, else latency_s
     tokens_in: int = 0
     tokens_out: int = 0
     energy_wh: float = 0.0
@@ -83,6 +84,10 @@ class RequestResult(BaseModel):
     error: str | None = None
     steps: list[StepResult] = Field(default_factory=list)
     latency_s: float = 0.0                 # end to end, wall clock
+    # model time (what SLOs are judged on): critical path of the steps' model latencies plus the
+    # orchestration overhead (a real cost, not scaled); equals latency_s at time_scale 1
+    model_latency_s: float = 0.0
+    time_scale: float = 1.0
     tokens_in: int = 0
     tokens_out: int = 0
     energy_wh: float = 0.0
@@ -92,7 +97,8 @@ class RequestResult(BaseModel):
 
     @classmethod
     def total(cls, *, request_id: str, workflow: str, tier: str, plan_id: str, steps: list[StepResult],
-              output: Any, latency_s: float, critical_path_s: float) -> "RequestResult":
+              output: Any, latency_s: float, critical_path_s: float, model_critical_path_s: float | None = None,
+              time_scale: float = 1.0) -> "RequestResult":
         basis = None
         for s in steps:
             if not s.skipped and s.calls:
@@ -102,4 +108,6 @@ class RequestResult(BaseModel):
                    tokens_in=sum(s.tokens_in for s in steps), tokens_out=sum(s.tokens_out for s in steps),
                    energy_wh=sum(s.energy_wh for s in steps), energy_basis=basis or "modelled",
                    cost_usd=sum(s.cost_usd for s in steps),
-                   overhead_s=max(latency_s - critical_path_s, 0.0))
+                   overhead_s=max(latency_s - critical_path_s, 0.0), time_scale=time_scale,
+                   model_latency_s=(critical_path_s if model_critical_path_s is None else model_critical_path_s)
+                   + max(latency_s - critical_path_s, 0.0))

@@ -502,6 +502,7 @@ class Runtime:
                                    max_tokens=opts.get("max_tokens"), temperature=opts.get("temperature"))
             res.started_s = started - t0
             res.latency_s = time.perf_counter() - started
+            res.model_latency_s = res.latency_s / self.cfg.time_scale if res.simulated else res.latency_s
             outputs[name] = res.output
             if "." in name and name.rsplit(".", 1)[0] in outputs:
                 parent = name.rsplit(".", 1)[0]
@@ -516,9 +517,11 @@ class Runtime:
         await run_dag(order, route.edges, run)
         latency = time.perf_counter() - t0
         cp = critical_path(order, route.edges, {n: r.latency_s for n, r in results.items()})
+        model_cp = critical_path(order, route.edges, {n: r.model_latency_s for n, r in results.items()})
         return RequestResult.total(request_id=row.id, workflow=row.workflow, tier=route.tier.key,
                                    plan_id=self.cluster.plan.plan_id, steps=[results[n] for n in order],
-                                   output=outputs.get(wf.output), latency_s=latency, critical_path_s=cp)
+                                   output=outputs.get(wf.output), latency_s=latency, critical_path_s=cp,
+                                   model_critical_path_s=model_cp, time_scale=self.cfg.time_scale)
 
 
 def _keyed(f: dict[tuple[str, str], float]) -> dict[str, float]:
