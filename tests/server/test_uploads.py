@@ -56,3 +56,39 @@ def test_a_dag_without_a_profile_is_stored_but_not_plannable(server):
         assert err["type"] == "NoProfile"
         assert "no workflow profile for its DAG" in err["message"] and "reuse a built-in's structure" in err["message"]
         assert "nearest built-in" in err["message"]
+
+
+def test_the_reoptimizer_replans_an_uploaded_workflow(tmp_path):
+    """An epoch re-plan of a plan that routes a tenant's upload keeps planning it with the reused profiles."""
+    import asyncio
+    import dataclasses
+
+    from murakkab.optimizer import make_plan
+    from murakkab.optimizer.api import Demand, PlanRequest, ReusedWorkflow
+    from murakkab.plan.schema import Plan
+    from murakkab.runtime.replan import ReplanSettings
+    from murakkab.runtime.service import Runtime, RuntimeConfig
+    from murakkab.spec import load_builtin
+
+    name = "acme/my_reasoning"
+    copy = dataclasses.replace(load_builtin("reasoning"), name="my_reasoning")
+    plan = make_plan(PlanRequest(demand={(name, "accuracy:good"): Demand(1.0, 0.5)},
+                                 workflows={name: ReusedWorkflow(copy, "reasoning")}))
+
+    async def go():
+        rt = Runtime(RuntimeConfig(db_path=str(tmp_path / "j.db"), plan=plan, time_scale=0.001, reoptimize=True,
+                                   replan=ReplanSettings(epoch_s=1e9)))
+        rt.journal.put_workflow("acme", "my_reasoning",
+                                builtin_text("reasoning").replace("name: reasoning", "name: my_reasoning"))
+        await rt.start()
+        try:
+            entry = await rt.replan_now()
+            stored = Plan.from_json(rt.journal.plan(entry["version"]))
+            return entry, [(r.workflow, r.tier.key) for r in stored.routes]
+        finally:
+            await rt.stop()
+    entry, routes = asyncio.run(go())
+    assert "error" not in entry, entry
+    # EWMA, alpha 0.5: 0.5 x 0 observed + 0.5 x 0.5 planned = 0.25 req/s
+    assert entry["version"] == 2 and entry["forecast_rps"] == {f"{name}/accuracy:good": 0.25}
+    assert routes == [(name, "accuracy:good")]        # the stored new version still routes it
