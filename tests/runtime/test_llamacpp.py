@@ -113,7 +113,9 @@ def test_reasoning_workflow_through_murakkab_chat_completions(llama, tmp_path):
         db_path=str(tmp_path / "j.db"), plan=worlds.hand_plan(samples=3), max_tokens=6,
         backends=parse_backends(f"models:\n  qwen3-8b:\n    - {{base_url: '{llama}', served_model: tiny}}\n")))
     with TestClient(create_app(cfg)) as c:
-        r = c.post("/v1/chat/completions", json={"model": "reasoning:accuracy:good", "messages": MSG})
+        # greedy decoding: the random model's output is then the same on every run
+        r = c.post("/v1/chat/completions", json={"model": "reasoning:accuracy:good", "messages": MSG,
+                                                 "temperature": 0})
         assert r.status_code == 200, r.text
         body = r.json()
         job = c.get(f"/v1/jobs/{body['murakkab']['request_id']}").json()
