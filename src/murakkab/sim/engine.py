@@ -231,6 +231,7 @@ class Simulator:
         self._heap: list = []
         self._count = itertools.count(1)   # event sequence numbers: ties run in push order
         self._dirty: list = []             # instances whose decode-done event awaits `_flush`
+        self._gc_paused = False            # run() paused the cyclic collector (re-plans resume it)
         self.pools: dict[str, _PoolRT] = {}
         self.all_instances: list = []
         self.routes: dict[tuple[str, str], _Route] = {}
@@ -570,7 +571,15 @@ class Simulator:
             self._push(self.t + self.cfg.autoscaler.interval_s, self._autoscale_tick, None)
 
     def _epoch_tick(self, _arg) -> None:
-        self.reopt.on_epoch(self)
+        # a re-plan (optimizer, solver) is ordinary Python: let the collector run while it does
+        paused = self._gc_paused and not gc.isenabled()
+        if paused:
+            gc.enable()
+        try:
+            self.reopt.on_epoch(self)
+        finally:
+            if paused:
+                gc.disable()
         if self.t + self.reopt.epoch_s < self.horizon:
             self._push(self.t + self.reopt.epoch_s, self._epoch_tick, None)
 
@@ -613,6 +622,7 @@ class Simulator:
         # reference counting); the cyclic collector's passes over them cost 10-20 % of the run.
         enabled = gc.isenabled()
         gc.disable()
+        self._gc_paused = enabled
         try:
             return self._run()
         finally:
