@@ -6,8 +6,10 @@ from importlib import resources
 
 import pytest
 
-from murakkab.energy.throughput_fit import FitPoint, fit_points, frontier_fit
+from murakkab.energy.throughput_fit import FitPoint, fit_points, frontier_fit, select_points
 from murakkab.errors import MurakkabError
+from murakkab.profiles.mlenergy import ModelFacts
+from murakkab.profiles.schema import ModelProfile, OperatingPoint, ProfileKey, Source
 
 
 def _rows():
@@ -28,6 +30,56 @@ def test_points_are_best_operating_points_scaled_to_the_node():
         row = rows[p.row - 1]
         assert row["gpu_model"] == "H100" and float(row["total_params_billions"]) >= 200
         assert row["task"] in ("lm-arena-chat", "gpqa")
+
+
+def test_points_are_exactly_the_best_rows_of_the_csv():
+    # independent of the profile layer: group the CSV's rows by configuration, keep the fastest
+    best = {}
+    for i, r in enumerate(_rows(), start=1):
+        if r["gpu_model"] != "H100" or float(r["total_params_billions"]) < 200 or r["task"] not in ("lm-arena-chat", "gpqa"):
+            continue
+        if 8 % int(r["num_gpus"]):
+            continue
+        cfg = tuple(r[c] for c in ("task", "model_id", "num_gpus", "tensor_parallel", "expert_parallel",
+                                   "data_parallel", "weight_precision"))
+        if cfg not in best or float(r["output_throughput_tokens_per_sec"]) > float(best[cfg][1]["output_throughput_tokens_per_sec"]):
+            best[cfg] = (i, r)
+    expected = sorted((i, float(r["avg_output_len"]), float(r["output_throughput_tokens_per_sec"]) * 8 / int(r["num_gpus"]))
+                      for i, r in best.values())
+    got = [(p.row, p.output_len, p.node_tps) for p in frontier_fit().points]
+    assert [g[0] for g in got] == [e[0] for e in expected]
+    assert got == pytest.approx(expected)
+    assert frontier_fit().source.startswith("profiles/data/ml_energy_v3/llm_configs.csv rows "
+                                            + ",".join(str(e[0]) for e in expected) + " ")
+
+
+def _profile(model, gpus, points, hardware="H100-80GB", workload="gpqa"):
+    key = ProfileKey(model=model, hardware=hardware, gpus=gpus, tp=gpus, precision="bfloat16", workload=workload)
+    pts = tuple(OperatingPoint(max_num_seqs=seqs, tpot_median_s=0.02, tpot_p90_s=0.03, throughput_tok_s=tps,
+                               mean_output_tokens=out, source=Source(file="t.csv", row=rows[0], rows=rows if len(rows) > 1 else ()))
+                for seqs, tps, out, rows in points)
+    return ModelProfile(key=key, points=pts)
+
+
+def _facts(**sizes):
+    return {m: ModelFacts(model=m, total_params_b=b, active_params_b=b, source=Source(file="t.csv", row=1))
+            for m, b in sizes.items()}
+
+
+def test_select_points_on_a_hand_built_world():
+    big = _profile("org/Big-FP8", 4, [(8, 100.0, 900.0, (3,)), (16, 250.0, 800.0, (4, 5))])   # averaged best point
+    small = _profile("org/Small", 1, [(8, 999.0, 500.0, (1,))])                                # < 200B: dropped
+    b200 = _profile("org/Big-FP8", 8, [(8, 500.0, 700.0, (6,))], hardware="B200-180GB")        # other GPU: dropped
+    untiled = _profile("org/Big-FP8", 3, [(8, 500.0, 700.0, (7,))])                            # 3 does not tile 8
+    image = _profile("org/Big-FP8", 8, [(8, 500.0, 700.0, (8,))], workload="image-chat")       # not a text task
+    facts = _facts(**{"org/Big-FP8": 300.0, "org/Small": 8.0})
+    (p,) = select_points([small, big, b200, untiled, image], facts)
+    # family drops org and -FP8; 250 tok/s on 4 GPUs -> 500 per 8-GPU node; rows of the averaged point kept
+    assert (p.family, p.output_len, p.node_tps, p.row, p.all_rows()) == ("Big", 800.0, 500.0, 4, (4, 5))
+    with pytest.raises(MurakkabError, match="no parameter count for model 'org/Small'"):
+        select_points([small], _facts())
+    with pytest.raises(MurakkabError, match="unknown ML.ENERGY gpu 'A100'"):
+        select_points([big], facts, gpu="A100")
 
 
 def test_pooled_slope_matches_closed_form_ols():

@@ -13,19 +13,26 @@ Outside a family's measured output-length range the rule is a choice (`EXTRAPOLA
 ``flat`` holds TPS at the family's range edge (the paper's assumption of TPS held flat beyond the
 measured lengths); ``slope`` carries the fitted slope across the whole fit's length range (lengths
 measured for *any* family) and holds it flat beyond that, since no data supports the slope there.
+The rows come from the profile store (`murakkab.profiles`), which reads and validates the CSV: an
+operating point is one profile point, so the three configurations the file measures twice enter as
+the store's averaged point (none of them is a >=200B model, so the packaged fit is unaffected).
+Model sizes for the >=200B filter come from `murakkab.profiles.mlenergy.model_facts()`.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from murakkab.energy.mlenergy_rows import CSV_PATH, MlEnergyRow, load_rows
 from murakkab.errors import MurakkabError
 from murakkab.names import did_you_mean
+from murakkab.profiles.mlenergy import HARDWARE, PACKAGED_FILE, ModelFacts, model_facts
+from murakkab.profiles.schema import ModelProfile
+from murakkab.profiles.store import load_profiles
 
 TEXT_TASKS = ("lm-arena-chat", "gpqa")
 EXTRAPOLATIONS = ("flat", "slope")
@@ -43,7 +50,11 @@ class FitPoint:
     family: str
     output_len: float
     node_tps: float
-    row: int                  # ML.ENERGY row of the chosen operating point
+    row: int                  # ML.ENERGY row of the chosen operating point (first row if averaged)
+    rows: tuple[int, ...] = ()  # every row averaged into it (empty: just `row`)
+
+    def all_rows(self) -> tuple[int, ...]:
+        return self.rows or (self.row,)
 
 
 @dataclass(frozen=True)
@@ -85,19 +96,34 @@ class ThroughputFit:
                                 f" (fix: use one of {', '.join(self.families())})")
 
 
-def select_points(rows: tuple[MlEnergyRow, ...], *, gpu: str = "H100", min_total_params_b: float = 200.0,
-                  node_gpus: int = 8, tasks: tuple[str, ...] = TEXT_TASKS) -> tuple[FitPoint, ...]:
-    """Best (highest-throughput) operating point of every frontier-scale text configuration."""
-    best: dict[tuple, MlEnergyRow] = {}
-    for r in rows:
-        if r.gpu != gpu or r.total_params_b < min_total_params_b or r.task not in tasks:
+def select_points(profiles: Iterable[ModelProfile], facts: Mapping[str, ModelFacts], *, gpu: str = "H100",
+                  min_total_params_b: float = 200.0, node_gpus: int = 8,
+                  tasks: tuple[str, ...] = TEXT_TASKS) -> tuple[FitPoint, ...]:
+    """Best (highest-throughput) operating point of every frontier-scale text configuration.
+
+    `profiles`: ML.ENERGY model profiles (one per measured configuration); `facts`: model id ->
+    parameter counts (`model_facts()`); `gpu`: ML.ENERGY GPU name ("H100" or "B200")."""
+    if gpu not in HARDWARE:
+        raise MurakkabError(f"unknown ML.ENERGY gpu '{gpu}'{did_you_mean(gpu, list(HARDWARE))} "
+                            f"(fix: use one of {', '.join(HARDWARE)})")
+    out = []
+    for prof in profiles:
+        k = prof.key
+        if k.hardware != HARDWARE[gpu] or k.workload not in tasks or node_gpus % k.gpus:  # must tile the node
             continue
-        if node_gpus % r.num_gpus:   # instances must tile the node
+        if k.model not in facts:
+            raise MurakkabError(f"no parameter count for model '{k.model}' "
+                                "(fix: load facts from the same ML.ENERGY file as the profiles)")
+        if facts[k.model].total_params_b < min_total_params_b:
             continue
-        if r.config not in best or r.throughput_tok_s > best[r.config].throughput_tok_s:
-            best[r.config] = r
-    return tuple(FitPoint(family_of(r.model_id), r.avg_output_len, r.throughput_tok_s * node_gpus / r.num_gpus, r.row)
-                 for r in sorted(best.values(), key=lambda r: r.row))
+        # ties (never seen in the packaged data) go to the earliest row, as in the file
+        best = max(prof.points, key=lambda pt: (pt.throughput_tok_s, -pt.source.row))
+        if best.mean_output_tokens is None:
+            raise MurakkabError(f"{best.source.cite()}: no mean output length, cannot place it on the fit "
+                                "(fix: pass ML.ENERGY profiles only)")
+        out.append(FitPoint(family_of(k.model), best.mean_output_tokens, best.throughput_tok_s * node_gpus / k.gpus,
+                            best.source.row, best.source.rows))
+    return tuple(sorted(out, key=lambda p: p.row))
 
 
 def fit_points(points: tuple[FitPoint, ...], *, per_family: bool, source: str = "") -> ThroughputFit:
@@ -126,7 +152,9 @@ def fit_points(points: tuple[FitPoint, ...], *, per_family: bool, source: str = 
 
 def frontier_fit(per_family: bool = False, *, gpu: str = "H100", min_total_params_b: float = 200.0) -> ThroughputFit:
     """The packaged-data fit used by the estimator (see module docstring)."""
-    pts = select_points(load_rows(), gpu=gpu, min_total_params_b=min_total_params_b)
-    src = (f"{CSV_PATH} rows {','.join(str(p.row) for p in pts)} [derived: log-linear fit, "
+    # the store's ML.ENERGY profiles (repeats averaged), not its splitwise or derived A100 ones
+    mlenergy = [p for p in load_profiles().model_profiles if p.points[0].source.file == PACKAGED_FILE]
+    pts = select_points(mlenergy, model_facts(), gpu=gpu, min_total_params_b=min_total_params_b)
+    src = (f"{PACKAGED_FILE} rows {','.join(str(r) for p in pts for r in p.all_rows())} [derived: log-linear fit, "
            f"{'per-family intercepts' if per_family else 'pooled'}]")
     return fit_points(pts, per_family=per_family, source=src)

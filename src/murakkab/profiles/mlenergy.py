@@ -7,6 +7,10 @@ Repeated runs: the packaged file measures three configurations twice (rows 177/1
 286/287, differing values). `repeats="reject"` (default, for any file) raises ProfileError on them;
 `repeats="mean"` averages each repeated configuration into one point (basis "derived", every row
 listed in `Source.rows`) and records a warning on the profile. The store uses "mean".
+
+Model facts: `model_facts()` gives each model id's total and activated parameter counts (the
+`total_params_billions` / `activated_params_billions` columns), read from the same file by the same
+reader, so callers that filter by model size need no second reader of the CSV.
 """
 
 from __future__ import annotations
@@ -17,12 +21,15 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from murakkab.errors import ProfileError
 from murakkab.profiles.schema import ModelProfile, OperatingPoint, ProfileKey, Source
 from murakkab.profiles.validate import build_profiles, check_values, parse_number
 
 PACKAGED_FILE = "profiles/data/ml_energy_v3/llm_configs.csv"
 HARDWARE = {"H100": "H100-80GB", "B200": "B200-180GB"}
+_FACTS = ("total_params_billions", "activated_params_billions")
 _NUMBERS = ("avg_batch_size", "avg_power_watts", "energy_per_token_joules", "avg_output_len",
             "output_throughput_tokens_per_sec", "median_itl_ms", "p90_itl_ms")
 
@@ -93,3 +100,40 @@ def load_mlenergy(path: Path | None = None, *,
                                                        basis="derived", note=note))))
         warnings.setdefault(key, []).append(f"max_num_seqs={seqs}: {note}")
     return build_profiles(file, records, warnings)
+
+
+class ModelFacts(BaseModel):
+    """Size of one measured model id, as the ML.ENERGY table states it."""
+    model_config = ConfigDict(frozen=True)
+    model: str                 # measured model id (the `ProfileKey.model` of its profiles)
+    total_params_b: float      # total parameters, billions
+    active_params_b: float     # parameters active per token, billions (= total for dense models)
+    source: Source             # first row stating it (every row of the id states the same values)
+
+
+def model_facts(path: Path | None = None) -> dict[str, ModelFacts]:
+    """Model id -> parameter counts from an ML.ENERGY v3 `llm_configs.csv` (packaged when None).
+
+    Raises ProfileError naming file and row for a missing column, a non-numeric, non-finite or
+    non-positive count, activated > total, or a model id whose rows disagree."""
+    file, rows = _read(path)
+    if rows and (missing := [c for c in _FACTS if c not in rows[0]]):
+        raise ProfileError(f"{file}: missing column(s) {', '.join(missing)}")
+    facts: dict[str, ModelFacts] = {}
+    for i, r in enumerate(rows, start=1):
+        vals = {c: parse_number(file, i, c, r[c]) for c in _FACTS}
+        check_values(file, i, vals)
+        total, active = vals["total_params_billions"], vals["activated_params_billions"]
+        if active > total:
+            raise ProfileError(f"{file} row {i}: activated_params_billions {active:g} exceeds "
+                               f"total_params_billions {total:g} (fix the row)")
+        model = r["model_id"]
+        seen = facts.get(model)
+        if seen is None:
+            facts[model] = ModelFacts(model=model, total_params_b=total, active_params_b=active,
+                                      source=Source(file=file, row=i))
+        elif (seen.total_params_b, seen.active_params_b) != (total, active):
+            raise ProfileError(f"{file} row {i}: {model} has {total:g}B total / {active:g}B activated "
+                               f"parameters, but row {seen.source.row} says {seen.total_params_b:g}B / "
+                               f"{seen.active_params_b:g}B (fix: make the rows agree)")
+    return facts
