@@ -48,7 +48,8 @@ def test_points_are_exactly_the_best_rows_of_the_csv():
                       for i, r in best.values())
     got = [(p.row, p.output_len, p.node_tps) for p in frontier_fit().points]
     assert [g[0] for g in got] == [e[0] for e in expected]
-    assert got == pytest.approx(expected)
+    for g, e in zip(got, expected):  # approx takes flat sequences only (pytest >= 9.2)
+        assert g[1:] == pytest.approx(e[1:])
     assert frontier_fit().source.startswith("profiles/data/ml_energy_v3/llm_configs.csv rows "
                                             + ",".join(str(e[0]) for e in expected) + " ")
 
