@@ -74,6 +74,18 @@ def test_dominated_pool_is_dropped_and_the_optimum_kept():
     assert solve(problem).objective_value == pytest.approx(brute_force(problem), rel=1e-9)
 
 
+def test_dominated_configuration_is_dropped_for_energy_not_for_accuracy():
+    from murakkab.optimizer.milp import drop_dominated_configs
+    pool = PoolCandidate("p", "H", 1, 500, 100, 0, 2.0)
+    light = ConfigChoice("light", 60, {"t": (StepOption("p", 1.0, 0.5, 0.5),)})
+    heavy = ConfigChoice("heavy", 80, {"t": (StepOption("p", 2.0, 1.0, 1.0),)})
+    g = Group("g", 1.0, 1.0, (heavy, light), (("t",),))
+    energy = Problem((g,), {"p": pool})
+    assert [c.id for c in drop_dominated_configs(energy).groups[0].configs] == ["light"]
+    accuracy = Problem((g,), {"p": pool}, objective="accuracy", cost_budget_usd=100.0)
+    assert drop_dominated_configs(accuracy) is accuracy
+
+
 def test_hand_calculated_energy_and_instances():
     # One pool: 3 req/s peak x 0.5 instance-s per request x alpha 1.0 = 1.5 busy instances -> 2 instances.
     pool = PoolCandidate(id="p", hardware="H", units=4, power_busy_w=1000, power_idle_w=200, node_overhead_w=50,

@@ -303,9 +303,48 @@ def drop_dominated_pools(problem: Problem) -> Problem:
     return replace(problem, groups=groups)
 
 
+def _config_no_worse(better: ConfigChoice, worse: ConfigChoice) -> bool:
+    """Every way of running `worse` has a way of running `better` that is no slower and no heavier
+    on the same pools (steps `better` skips cost nothing)."""
+    if not set(better.steps) <= set(worse.steps):
+        return False
+    for t, opts in worse.steps.items():
+        if t not in better.steps:
+            continue
+        mine = {o.pool: o for o in better.steps[t]}
+        for o in opts:
+            b = mine.get(o.pool)
+            if b is None or b.latency_s > o.latency_s + 1e-12 or b.busy_s > o.busy_s + 1e-12 \
+                    or b.busy_s_avg > o.busy_s_avg + 1e-12:
+                return False
+    return True
+
+
+def drop_dominated_configs(problem: Problem) -> Problem:
+    """For the energy and cost objectives, drop configurations another configuration of the same group
+    beats on every step option (e.g. more frames on the same model when fewer already meet the tier):
+    moving a plan's requests to the better configuration never costs more, so the optimum is kept.
+    Not applied to the accuracy objective, where a configuration's accuracy counts."""
+    if problem.objective == "accuracy":
+        return problem
+    groups = []
+    changed = False
+    for g in problem.groups:
+        keep: list[ConfigChoice] = []
+        for c in g.configs:
+            if any(_config_no_worse(k, c) for k in keep):
+                changed = True
+                continue
+            survivors = [k for k in keep if not _config_no_worse(c, k)]
+            changed |= len(survivors) != len(keep)
+            keep = survivors + [c]
+        groups.append(replace(g, configs=tuple(keep)))
+    return replace(problem, groups=tuple(groups)) if changed else problem
+
+
 def solve(problem: Problem) -> Solution:
     """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint."""
-    problem = drop_dominated_pools(problem)
+    problem = drop_dominated_pools(drop_dominated_configs(problem))
     if problem.objective == "accuracy" and problem.cost_budget_usd is None:
         raise MurakkabError("the accuracy objective needs a cost budget (set cost_budget_usd per epoch)")
     b = _Builder()
