@@ -16,6 +16,7 @@ from murakkab.runtime import sandbox, video
 from murakkab.runtime.calls import BackendError, BadInput, CallRequest
 from murakkab.runtime.meter import InstanceMeter
 from murakkab.runtime.results import CallOutcome
+from murakkab.runtime.slots import Slots
 
 
 def scene_tool(payload: dict) -> Any:
@@ -52,24 +53,17 @@ class LocalToolInstance:
                  ready_at: float = 0.0):
         self.id, self.pool, self.fn, self.meter, self.n_slots = iid, pool, fn, meter, slots
         self.ready_at, self.draining, self.down_until = ready_at, False, 0.0
-        self._sem: asyncio.Semaphore | None = None
-        self._waiting = 0
+        self._slots = Slots(slots)
         self._ids = itertools.count()
 
     @property
     def load(self) -> int:
-        return self.meter.in_flight + self._waiting
+        return self.meter.in_flight + self._slots.waiting
 
     async def call(self, req: CallRequest) -> CallOutcome:
-        if self._sem is None:
-            self._sem = asyncio.Semaphore(self.n_slots)
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        self._waiting += 1
-        try:
-            await self._sem.acquire()
-        finally:
-            self._waiting -= 1
+        await self._slots.acquire()
         cid = f"{req.call_id}#{next(self._ids)}"
         self.meter.enter(cid)
         try:
@@ -82,7 +76,7 @@ class LocalToolInstance:
             raise BackendError(f"{self.pool}: {type(exc).__name__}: {exc}", retryable=False) from None
         finally:
             energy = self.meter.leave(cid)
-            self._sem.release()
+            self._slots.release()
         return CallOutcome(data=data, latency_s=loop.time() - t0, energy_wh=energy.facility_wh,
                            energy_basis=energy.basis, cost_usd=energy.cost_usd, pool=self.pool, instance=self.id)
 

@@ -18,6 +18,7 @@ import random
 from murakkab.runtime.calls import CallRequest
 from murakkab.runtime.meter import InstanceMeter
 from murakkab.runtime.results import CallOutcome
+from murakkab.runtime.slots import Slots
 from murakkab.sim.curves import InstanceCurve
 from murakkab.profiles.tokens import LogNormalTokens
 
@@ -32,14 +33,6 @@ def _pieces(text: str, n: int) -> list[str]:
     return [text[a:b] for a, b in zip(bounds, bounds[1:])]
 
 
-class _Slots:
-    """Slots plus a count of waiting calls (the router's load = in flight + queued)."""
-
-    def __init__(self, n: int):
-        self.sem = asyncio.Semaphore(n)
-        self.waiting = 0
-
-
 class SimulatedInstance:
     def __init__(self, iid: str, pool: str, *, kind: str, curve: InstanceCurve, meter: InstanceMeter,
                  ttft_s: float, time_scale: float, ready_at: float, seed: int):
@@ -48,28 +41,18 @@ class SimulatedInstance:
         self.draining = False
         self.down_until = 0.0
         self.rng = random.Random(seed)
-        self._slots: _Slots | None = None
+        self._slots = Slots(self.curve.max_num_seqs)
         self._ids = itertools.count()
 
     @property
-    def slots(self) -> _Slots:
-        if self._slots is None:     # created lazily inside the running loop
-            self._slots = _Slots(self.curve.max_num_seqs)
-        return self._slots
-
-    @property
     def load(self) -> int:
-        return self.meter.in_flight + (self._slots.waiting if self._slots else 0)
+        return self.meter.in_flight + self._slots.waiting
 
     async def call(self, req: CallRequest) -> CallOutcome:
-        slots = self.slots
+        slots = self._slots
         loop = asyncio.get_running_loop()
         t0 = loop.time()
-        slots.waiting += 1
-        try:
-            await slots.sem.acquire()
-        finally:
-            slots.waiting -= 1
+        await slots.acquire()
         cid = f"{req.call_id}#{next(self._ids)}"
         self.meter.enter(cid)
         try:
@@ -101,7 +84,7 @@ class SimulatedInstance:
                         req.on_token(piece)     # streamed as each decode chunk completes
         finally:
             energy = self.meter.leave(cid)
-            slots.sem.release()
+            slots.release()
         return CallOutcome(text=text, tokens_in=int(round(req.input_tokens)), tokens_out=n_out,
                            latency_s=loop.time() - t0, energy_wh=energy.facility_wh, energy_basis=energy.basis,
                            cost_usd=energy.cost_usd, pool=self.pool, instance=self.id, simulated=True)
