@@ -15,9 +15,7 @@ reader, so callers that filter by model size need no second reader of the CSV.
 
 from __future__ import annotations
 
-import csv
 import statistics
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
@@ -25,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 
 from murakkab.errors import ProfileError
 from murakkab.profiles.schema import ModelProfile, OperatingPoint, ProfileKey, Source
-from murakkab.profiles.validate import build_profiles, check_values, parse_number
+from murakkab.profiles.validate import read_rows, build_profiles, check_values, parse_number
 
 PACKAGED_FILE = "profiles/data/ml_energy_v3/llm_configs.csv"
 HARDWARE = {"H100": "H100-80GB", "B200": "B200-180GB"}
@@ -35,12 +33,7 @@ _NUMBERS = ("avg_batch_size", "avg_power_watts", "energy_per_token_joules", "avg
 
 
 def _read(path: Path | None) -> tuple[str, list[dict[str, str]]]:
-    if path is None:
-        text = resources.files("murakkab.profiles").joinpath("data", "ml_energy_v3", "llm_configs.csv") \
-            .read_text(encoding="utf-8")
-        return PACKAGED_FILE, list(csv.DictReader(text.splitlines()))
-    with open(path, newline="", encoding="utf-8") as fh:
-        return str(path), list(csv.DictReader(fh))
+    return read_rows(PACKAGED_FILE, path)
 
 
 def _key(file: str, row: int, r: dict[str, str]) -> tuple[ProfileKey, int]:

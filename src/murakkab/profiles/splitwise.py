@@ -18,17 +18,15 @@ prompt-size and output-length sweeps give one-point profiles at batch 1.
 
 from __future__ import annotations
 
-import csv
 import statistics
 from collections.abc import Mapping
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from murakkab.errors import ProfileError
 from murakkab.profiles.schema import ModelProfile, OperatingPoint, ProfileKey, Source
-from murakkab.profiles.validate import build_profiles, check_values, parse_number
+from murakkab.profiles.validate import read_rows, build_profiles, check_values, parse_number
 
 PACKAGED_FILE = "profiles/data/splitwise_perf_model/perf_model.csv"
 HARDWARE = {"a100-80gb": "A100-80GB", "h100-80gb-pcap": "H100-80GB-CAP70"}
@@ -37,12 +35,7 @@ _POWER_NORMALISED = {"A100-80GB"}  # hardware whose average_power column is a fr
 
 
 def _read(path: Path | None) -> tuple[str, list[dict[str, str]]]:
-    if path is None:
-        text = resources.files("murakkab.profiles").joinpath("data", "splitwise_perf_model", "perf_model.csv") \
-            .read_text(encoding="utf-8")
-        return PACKAGED_FILE, list(csv.DictReader(text.splitlines()))
-    with open(path, newline="", encoding="utf-8") as fh:
-        return str(path), list(csv.DictReader(fh))
+    return read_rows(PACKAGED_FILE, path)
 
 
 def _tdp_from_catalog() -> dict[str, float]:

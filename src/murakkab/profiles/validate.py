@@ -14,6 +14,18 @@ from murakkab.errors import ProfileError
 from murakkab.profiles.schema import ModelProfile, OperatingPoint, ProfileKey
 
 
+def read_rows(packaged_file: str, path=None) -> tuple[str, list[dict[str, str]]]:
+    """(file name for messages, CSV rows) of a packaged data file (path inside the `murakkab`
+    package), or of `path` when given (tests and user-supplied files)."""
+    import csv
+    from importlib import resources
+    if path is None:
+        text = resources.files("murakkab").joinpath(packaged_file).read_text(encoding="utf-8")
+        return packaged_file, list(csv.DictReader(text.splitlines()))
+    with open(path, newline="", encoding="utf-8") as fh:
+        return str(path), list(csv.DictReader(fh))
+
+
 def where(file: str, row: int | None) -> str:
     return f"{file} row {row}" if row is not None else file
 
