@@ -204,7 +204,6 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
         model = models[w]
         tier = tier_by_key(tiers_by_wf[w], tkey)
         gid = group_id(w, tkey)
-        pool_filter = None
         if static is not None:
             pick = static.get(_profiled_as(req, w))
             if pick is None:
@@ -246,8 +245,6 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
 
 def make_plan(req: PlanRequest) -> Plan:
     """Plan the request under its policy. Raises InfeasiblePlan (with the binding constraint) if none exists."""
-    from murakkab.optimizer.explain import InfeasiblePlan, explain
-    from murakkab.optimizer.plan_build import build_plan
     _check_request(req)
     started = time.time()
     plan = _make_plan(req, started)

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from murakkab.errors import MurakkabError
 from murakkab.optimizer import milp
-from murakkab.optimizer.tiers import TIER_NAMES, fastest_latency
+from murakkab.optimizer.tiers import fastest_latency
 
 
 class InfeasiblePlan(MurakkabError):

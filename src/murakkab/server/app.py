@@ -233,9 +233,7 @@ def create_app(config: ServerConfig) -> FastAPI:
         queue = rt.listen(rid)    # subscribe before replaying so nothing falls between the two
 
         async def stream():
-            last = 0
-            for seq, ts, kind, data in rt.journal.events(rid):
-                last = seq
+            for _seq, ts, kind, data in rt.journal.events(rid):
                 yield _sse(kind, {"t": ts, **data})
                 if kind in TERMINAL:
                     return
