@@ -357,8 +357,7 @@ class Simulator:
             self._decode(inst, call)
             self._reschedule(inst)
 
-    @staticmethod
-    def _decode(inst: ModelInstance, call: Call) -> None:
+    def _decode(self, inst: ModelInstance, call: Call) -> None:
         inst.seq += 1
         call.a_e, call.a_t = inst.Ad_e, inst.Ad_t
         heapq.heappush(inst.marks, (inst.V + call.out, inst.seq, call))
@@ -498,26 +497,26 @@ class Simulator:
             for _ in range(n_par):
                 call = Call(req, s, 0.0, 0, service, now)
                 if n == 1:
-                    inst = routable[0]
+                    tinst = routable[0]
                 elif loads is not None:
                     j = loads.index(_min(loads))
                     loads[j] += 1
-                    inst = routable[j]
+                    tinst = routable[j]
                 else:
-                    inst = _min(routable, key=_LOAD) if n else None
-                if inst is None:
+                    tinst = _min(routable, key=_LOAD) if n else None
+                if tinst is None:
                     prt.pending.append(call)
                     continue
-                call.inst = inst
-                inst.load += 1
-                if inst.busy < inst.slots:
-                    if inst.t_last != now:
-                        inst.advance(now)
-                    inst.busy += 1
-                    call.a_e, call.a_t = inst.A_e, inst.A_t
+                call.inst = tinst
+                tinst.load += 1
+                if tinst.busy < tinst.slots:
+                    if tinst.t_last != now:
+                        tinst.advance(now)
+                    tinst.busy += 1
+                    call.a_e, call.a_t = tinst.A_e, tinst.A_t
                     _heappush(heap, (now + service, next(count), _TOOL, call))
                 else:
-                    inst.queue.append(call)
+                    tinst.queue.append(call)
 
     def _call_done(self, call: Call) -> None:
         req, s = call.req, call.step
@@ -639,9 +638,7 @@ class Simulator:
         n_arr, ai = len(arrivals), 0
         pop, push, count = heapq.heappop, heapq.heappush, self._count
         inf = math.inf
-        call_done, free, start, arrive = self._call_done, self._free, self._start, self._arrive
-        dirty, flush = self._dirty, self._flush
-        round_, step_done = self._round, self._step_done
+        dirty = self._dirty
         eps = _EPS
         ta = arrivals[0][0] if n_arr else inf
         while True:
@@ -653,21 +650,22 @@ class Simulator:
                     break
                 self.t = t
                 if kind == _PREFILL:
-                    inst = obj.inst
+                    call = obj
+                    inst = call.inst
                     inst.advance(t)
-                    inp = obj.inp
-                    obj.gpu_j += inp * (inst.Ap_e - obj.a_e)
-                    obj.inst_s += inp * (inst.Ap_t - obj.a_t)
+                    inp = call.inp
+                    call.gpu_j += inp * (inst.Ap_e - call.a_e)
+                    call.inst_s += inp * (inst.Ap_t - call.a_t)
                     inst.pre_w -= inp
                     if inst.pre is not None:
-                        inst.pre.discard(obj)
+                        inst.pre.discard(call)
                     if inst.busy == 1 and inst.pre_w < 1e-6:
                         inst.pre_w = 0.0    # no drift from float sums once nothing prefills
                     # decode: a finish mark on the instance's shared token clock
                     inst.seq += 1
-                    obj.a_e, obj.a_t = inst.Ad_e, inst.Ad_t
+                    call.a_e, call.a_t = inst.Ad_e, inst.Ad_t
                     marks = inst.marks
-                    push(marks, (inst.V + obj.out, inst.seq, obj))
+                    push(marks, (inst.V + call.out, inst.seq, call))
                     inst.n_dec += 1
                     inst.version = next(count)   # `_reschedule` inlined
                     if not inst.dirty:
@@ -695,7 +693,7 @@ class Simulator:
                         slots = inst.slots
                         if inst.ttft > 0:
                             while q and inst.busy < slots:
-                                start(inst, q.popleft())
+                                self._start(inst, q.popleft())
                         else:
                             V = inst.V
                             Ad_e, Ad_t = inst.Ad_e, inst.Ad_t
@@ -737,16 +735,17 @@ class Simulator:
                         if st[1] == 0:
                             st[0] -= 1
                             if st[0] > 0:
-                                round_(req, s)
+                                self._round(req, s)
                             else:
-                                step_done(req, s)
+                                self._step_done(req, s)
                 elif kind == _TOOL:
-                    inst = obj.inst
-                    inst.advance(t)
-                    obj.gpu_j += inst.A_e - obj.a_e
-                    obj.inst_s += inst.A_t - obj.a_t
-                    free(inst, 1)
-                    call_done(obj)
+                    call = obj
+                    tinst = call.inst
+                    tinst.advance(t)
+                    call.gpu_j += tinst.A_e - call.a_e
+                    call.inst_s += tinst.A_t - call.a_t
+                    self._free(tinst, 1)
+                    self._call_done(call)
                 else:
                     obj[0](obj[1])
                 if dirty:   # `_flush` inlined
@@ -762,30 +761,30 @@ class Simulator:
                 if not ai & 8191 and self.progress is not None:
                     self.progress(ai / n_arr)
                 self.t = ta
-                arrive(wf, tier)
+                self._arrive(wf, tier)
                 if dirty:
-                    flush()
+                    self._flush()
                 ta = arrivals[ai][0] if ai < n_arr else inf
             else:
                 break
         end = max(self.horizon, self.t)
         self.t = end
-        out = []
-        for inst in self.all_instances:
-            if not inst.released:
-                inst.advance(end)
-                inst.release_t = end
-            prt = inst.pool
-            out.append(InstanceRecord(inst.id, prt.id, prt.kind, prt.hw, prt.units, inst.alloc_t, inst.release_t,
-                                      inst.energy_j, inst.idle_j, inst.idle_s, prt.node_w, prt.price,
-                                      inst.bins.j, inst.intervals))
+        inst_records = []
+        for any_inst in self.all_instances:
+            if not any_inst.released:
+                any_inst.advance(end)
+                any_inst.release_t = end
+            prt = any_inst.pool
+            inst_records.append(InstanceRecord(any_inst.id, prt.id, prt.kind, prt.hw, prt.units, any_inst.alloc_t,
+                                               any_inst.release_t, any_inst.energy_j, any_inst.idle_j, any_inst.idle_s,
+                                               prt.node_w, prt.price, any_inst.bins.j, any_inst.intervals))
         steps: dict[tuple[str, str, str], list[float]] = {}
         for r in self.compiled:
             for s in r.steps:
                 acc = steps.setdefault((r.workflow, r.tier_key, s.task), [0] * len(STEP_FIELDS))
                 for i, v in enumerate(s.agg):
                     acc[i] += v
-        return SimResult(self.plan, self.cfg, self.horizon, end, self.records, out, steps,
+        return SimResult(self.plan, self.cfg, self.horizon, end, self.records, inst_records, steps,
                          self.route_defs, list(self.reopt.history) if self.reopt else [], self.in_flight)
 
 

@@ -24,8 +24,7 @@ from murakkab.policy.accounting import DEFAULT_PREFILL_WEIGHT
 
 class Call:
     """One model or tool call in flight. Energy fields are filled at completion."""
-    __slots__ = ("req", "step", "inp", "out", "service_s", "t_submit", "t_start", "mark",
-                 "a_e", "a_t", "gpu_j", "inst_s", "inst")
+    __slots__ = ("req", "step", "inp", "out", "service_s", "t_submit", "a_e", "a_t", "gpu_j", "inst_s", "inst")
 
     def __init__(self, req, step, inp: float, out: int, service_s: float, t_submit: float):
         self.req, self.step, self.inp, self.out, self.service_s = req, step, inp, out, service_s
@@ -86,6 +85,10 @@ class Instance:
         self.dirty = False                 # decode-done event awaiting the engine's flush
         self.intervals = [] if record_intervals else None   # (t0, t1, power, {call: Tokens}) for checks
 
+    def advance(self, now: float) -> None:
+        """Account [t_last, now) at the current occupancy (each kind of instance defines it)."""
+        raise NotImplementedError
+
 
 class ModelInstance(Instance):
     __slots__ = ("ttft", "tpot", "power", "pw", "V", "marks", "n_dec", "pre_w", "pre", "Ad_e", "Ad_t",
@@ -95,11 +98,11 @@ class ModelInstance(Instance):
                  prefill_weight: float = DEFAULT_PREFILL_WEIGHT):
         super().__init__(iid, pool, curve.max_num_seqs, alloc_t, ready_at, bin_s, record_intervals)
         self.ttft = ttft_s
-        self.tpot = curve.tpot_s
-        self.power = curve.power_w
+        self.tpot = tuple(curve.tpot_s)    # tuples: the compiled core indexes them directly
+        self.power = tuple(curve.power_w)
         # wdec[d] = TPOT(d) × (d / TPOT(d)): the decode-only divisor of the energy-per-weight integrals,
         # tabulated with the same operations `advance` would do per interval (identical floats)
-        self.wdec = getattr(pool, "wdec", None) or decode_divisors(curve.tpot_s)
+        self.wdec = tuple(getattr(pool, "wdec", None) or decode_divisors(self.tpot))
         self.pw = prefill_weight
         self.V = 0.0
         self.marks: list = []              # (finish mark, seq, call)
