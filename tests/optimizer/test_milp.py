@@ -126,3 +126,66 @@ def test_latency_slo_excludes_slow_options():
     assert set(solve(Problem((loose,), pools)).instances) == {"cheap"}
     assert set(solve(Problem((tight,), pools)).instances) == {"quick"}
     assert math.isclose(sum(solve(Problem((tight,), pools)).shares.values()), 1.0)
+
+
+def _renamed(problem: Problem, tag: str) -> Problem:
+    """The same problem with its pools and groups renamed, so two copies share nothing."""
+    from dataclasses import replace
+    pools = {f"{tag}{p}": replace(c, id=f"{tag}{p}") for p, c in problem.pools.items()}
+    groups = tuple(replace(g, id=f"{tag}{g.id}", configs=tuple(
+        replace(c, steps={t: tuple(replace(o, pool=f"{tag}{o.pool}") for o in opts) for t, opts in c.steps.items()})
+        for c in g.configs)) for g in problem.groups)
+    return replace(problem, groups=groups, pools=pools)
+
+
+def test_independent_parts_are_solved_apart_with_the_same_optimum():
+    from dataclasses import replace
+    from murakkab.optimizer.milp import independent_parts
+    rng = random.Random(21)
+    checked = 0
+    while checked < 8:
+        a = replace(random_problem(rng, "energy"), budgets={})
+        b = replace(random_problem(rng, "energy"), budgets={})
+        ea, eb = brute_force(a), brute_force(b)
+        if ea is None or eb is None:
+            continue
+        checked += 1
+        both = replace(a, groups=_renamed(a, "x").groups + _renamed(b, "y").groups,
+                       pools={**_renamed(a, "x").pools, **_renamed(b, "y").pools})
+        parts = independent_parts(both)
+        # groups connect only through pools: the two copies are apart, each copy's groups stay together
+        assert len(parts) >= 2
+        assert all({g.id[0] for g in part.groups} in ({"x"}, {"y"}) for part in parts)
+        got = solve(both)
+        assert got.objective_value == pytest.approx(ea + eb, rel=1e-6)
+        assert got.objective_value == pytest.approx(brute_force(both), rel=1e-6)
+        assert set(got.config) == {g.id for g in both.groups}
+
+
+def test_budgets_and_shared_pools_keep_one_part():
+    from dataclasses import replace
+    from murakkab.optimizer.milp import independent_parts
+    pool = PoolCandidate("p", "H", 1, 500, 100, 0, 2.0)
+    other = PoolCandidate("q", "H", 1, 500, 100, 0, 2.0)
+    g1 = Group("g1", 1.0, 1.0, (ConfigChoice("c", 70, {"t": (StepOption("p", 1.0, 0.5, 0.5),)}),), (("t",),))
+    g2 = Group("g2", 1.0, 1.0, (ConfigChoice("c", 70, {"t": (StepOption("q", 1.0, 0.5, 0.5),)}),), (("t",),))
+    g3 = Group("g3", 1.0, 1.0, (ConfigChoice("c", 70, {"t": (StepOption("p", 1.0, 0.5, 0.5),
+                                                              StepOption("q", 1.0, 0.5, 0.5))}),), (("t",),))
+    apart = Problem((g1, g2), {"p": pool, "q": other})
+    assert [[g.id for g in part.groups] for part in independent_parts(apart)] == [["g1"], ["g2"]]
+    # g3 may use both pools: it joins g1 and g2 into one part
+    assert len(independent_parts(replace(apart, groups=(g1, g2, g3)))) == 1
+    # a hardware budget spans every pool of its type: no split
+    assert len(independent_parts(replace(apart, budgets={"H": 10}))) == 1
+
+
+def test_combined_gap_is_the_gap_of_the_sums():
+    from murakkab.optimizer.milp import Solution, _combine
+
+    def part(obj, gap, group):
+        return Solution("Optimal", {group: "c"}, {}, {}, {}, obj, obj, 0.0, gap, 0.1, 1, 1, 1)
+
+    # bounds 99 and 300 against objectives 100 and 300: (400 - 399) / 400
+    s = _combine([part(100.0, 0.01, "a"), part(300.0, 0.0, "b")])
+    assert s.objective_value == 400.0 and s.mip_gap == pytest.approx(1 / 400)
+    assert s.config == {"a": "c", "b": "c"} and s.variables == 2

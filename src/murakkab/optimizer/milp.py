@@ -172,6 +172,12 @@ class _Builder:
         h.setOptionValue("mip_rel_gap", gap)
         h.setOptionValue("time_limit", time_limit)
         h.setOptionValue("threads", 1)
+        # Measured on the standard scenario (docs/benchmarks.md, optimizer): the RINS/RENS sub-MIPs and
+        # root restarts cost more than they save on these small models (the incumbent comes from the
+        # other heuristics within the first root passes; the proof is what takes time). Unknown to an
+        # older HiGHS: setOptionValue then returns an error status and the default stays.
+        for option in ("mip_heuristic_run_rins", "mip_heuristic_run_rens", "mip_allow_restart"):
+            h.setOptionValue(option, False)
         h.passModel(lp)
         t0 = time.perf_counter()
         h.run()
@@ -342,11 +348,77 @@ def drop_dominated_configs(problem: Problem) -> Problem:
     return replace(problem, groups=tuple(groups)) if changed else problem
 
 
+def independent_parts(problem: Problem) -> list[Problem]:
+    """Split a problem into parts that share nothing: groups connected through the pools their
+    options name. With no hardware or cost budget (the only rows that span every pool), the optimum
+    of the whole is the sum of the parts' optima, and parts solved each to a relative gap g have a
+    sum within g of the whole's optimum (objectives are non-negative). Otherwise: one part."""
+    if problem.budgets or problem.objective == "accuracy" or len(problem.groups) < 2:
+        return [problem]
+    owner: dict[str, int] = {}          # pool -> index of the first group seen using it
+    parent = list(range(len(problem.groups)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, g in enumerate(problem.groups):
+        for c in g.configs:
+            for opts in c.steps.values():
+                for o in opts:
+                    j = owner.setdefault(o.pool, i)
+                    parent[root(i)] = root(j)
+    parts: dict[int, list[Group]] = {}
+    for i, g in enumerate(problem.groups):
+        parts.setdefault(root(i), []).append(g)
+    if len(parts) == 1:
+        return [problem]
+    return [replace(problem, groups=tuple(gs)) for gs in parts.values()]
+
+
+def _combine(parts: list[Solution]) -> Solution:
+    """One solution from the solutions of independent parts (sums, and the gap of the sums)."""
+    objective = sum(s.objective_value for s in parts)
+    bound = sum(s.objective_value - s.mip_gap * abs(s.objective_value) for s in parts)
+    merged_variants: dict[str, list[tuple[float, dict[str, str]]]] = {}
+    for s in parts:
+        merged_variants.update(s.variants)
+    return Solution(
+        status="Optimal" if all(s.status == "Optimal" for s in parts) else "Time limit reached",
+        config={k: v for s in parts for k, v in s.config.items()},
+        shares={k: v for s in parts for k, v in s.shares.items()},
+        instances={k: v for s in parts for k, v in s.instances.items()},
+        variants=merged_variants, objective_value=objective,
+        energy_wh=sum(s.energy_wh for s in parts), cost_usd=sum(s.cost_usd for s in parts),
+        mip_gap=(objective - bound) / abs(objective) if objective else 0.0,
+        solve_time_s=sum(s.solve_time_s for s in parts), variables=sum(s.variables for s in parts),
+        integer_variables=sum(s.integer_variables for s in parts),
+        constraints=sum(s.constraints for s in parts))
+
+
 def solve(problem: Problem) -> Solution:
-    """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint."""
+    """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint.
+
+    Exact reductions first (dominated configurations and pools), then independent parts (groups
+    that share no pool) are solved one by one: smaller models, same optimum (`independent_parts`)."""
     problem = drop_dominated_pools(drop_dominated_configs(problem))
     if problem.objective == "accuracy" and problem.cost_budget_usd is None:
         raise MurakkabError("the accuracy objective needs a cost budget (set cost_budget_usd per epoch)")
+    parts = independent_parts(problem)
+    if len(parts) == 1:
+        return _solve_model(problem)
+    started = time.perf_counter()
+    solutions = []
+    for part in parts:
+        left = problem.time_limit_s - (time.perf_counter() - started)
+        solutions.append(_solve_model(replace(part, time_limit_s=max(left, 1e-3))))
+    return _combine(solutions)
+
+
+def _solve_model(problem: Problem) -> Solution:
+    """Build and solve one MILP for `problem` (already reduced)."""
     b = _Builder()
     T = problem.epoch_h
     pool_ids = sorted({o.pool for g in problem.groups for c in g.configs for opts in c.steps.values() for o in opts})
@@ -431,6 +503,31 @@ def solve(problem: Problem) -> Solution:
     for pid, terms in capacity.items():
         b.row(terms + [(n_var[pid], -1.0)], hi=0.0)
     _add_cover_cuts(b, problem, n_var, group_modes)
+    import os, itertools as _it
+    if os.environ.get("MC"):
+        info = {}
+        for g in problem.groups:
+            if g.rate_peak <= 0: continue
+            modes = group_modes[g.id]
+            common = None
+            for steps, _, _ in modes.values():
+                tasks = {t for t, opts in steps.items() if opts}
+                common = tasks if common is None else common & tasks
+            for t in common or ():
+                pools = frozenset(o.pool for steps, _, _ in modes.values() for o in steps[t])
+                least = min(o.busy_s for steps, _, _ in modes.values() for o in steps[t])
+                info.setdefault(t, []).append((g.id, pools, problem.alpha * g.rate_peak * least))
+        nadd = 0
+        for t, items in info.items():
+            for k in range(2, len(items) + 1):
+                for sub in _it.combinations(items, k):
+                    if k > 3 and k != len(items): continue
+                    P = frozenset().union(*(s[1] for s in sub)); D = sum(s[2] for s in sub)
+                    need = math.ceil(D - 1e-9)
+                    single = max(math.ceil(s[2] - 1e-9) for s in sub)
+                    if need > single and need - D > 0.2:
+                        b.row([(n_var[p], 1.0) for p in sorted(P)], lo=float(need)); nadd += 1
+        print("mc cuts", nadd)
     for hw, budget in problem.budgets.items():
         terms = [(n_var[pid], float(problem.pools[pid].units)) for pid in pool_ids if problem.pools[pid].hardware == hw]
         if terms:
