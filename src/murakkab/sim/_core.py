@@ -75,7 +75,7 @@ def stale_reason(directory: str | os.PathLike) -> str | None:
     return None
 
 
-class _PureFinder:
+class PureSourceFinder:
     """Meta-path finder: the hot modules of `package` load from their `.py` files."""
 
     def __init__(self, package: str, directory: Path):
@@ -98,8 +98,8 @@ def guard(package: str, directory: str | os.PathLike) -> str | None:
             warnings.warn(f"murakkab.sim: {reason}; running the pure-Python simulator core instead "
                           "(fix: rebuild it with `pip install -e .`)", RuntimeWarning, stacklevel=3)
     if reason is not None and compiled_files(directory) and not any(
-            isinstance(f, _PureFinder) and f.names == _PureFinder(package, directory).names for f in sys.meta_path):
-        sys.meta_path.insert(0, _PureFinder(package, directory))
+            isinstance(f, PureSourceFinder) and f.names == PureSourceFinder(package, directory).names for f in sys.meta_path):
+        sys.meta_path.insert(0, PureSourceFinder(package, directory))
     return reason
 
 
