@@ -32,9 +32,11 @@ cdef class _Step:
     cdef public Py_ssize_t idx
     cdef public object task, kind, tokens, rr
     cdef public bint skipped
-    cdef public long n_seq, n_par, n_pred, out_fixed
-    cdef public double inp, mu, sigma
-    cdef public list pools, services, succ, agg
+    cdef public long n_seq, n_par, n_pred, out_fixed, n_done, tok_out
+    cdef public double inp, mu, sigma, lat_s, gpu_j, node_j, cost, tok_in
+    cdef public list pools, services, succ
+
+    cpdef list sums(self)
 
 
 cdef class _Route:
@@ -44,6 +46,7 @@ cdef class _Route:
     cdef public bint accuracy_met
 
 
+@cython.freelist(256)
 cdef class _Req:
     cdef public long id, left, tok_out
     cdef public _Route route
@@ -78,9 +81,9 @@ cdef class Simulator:
                    inst=ModelInstance, tinst=ToolInstance, j=Py_ssize_t, ttft=double, q=long, service=double)
     cdef _round(self, _Req req, _Step s)
     @cython.locals(req=_Req, s=_Step, prt=_PoolRT, inst_s=double, gpu_j=double, inp=double, out=long,
-                   node_j=double, cost=double, agg=list, st=list)
+                   node_j=double, cost=double, st=list)
     cdef _call_done(self, Call call)
-    @cython.locals(agg=list, nxt=_Step)
+    @cython.locals(nxt=_Step)
     cdef _step_done(self, _Req req, _Step s)
     @cython.locals(route=_Route, lat=double)
     cdef _finish(self, _Req req)
@@ -88,6 +91,6 @@ cdef class Simulator:
                    t=double, seq=long, kind=long, call=Call, inst=ModelInstance, tinst=ToolInstance, inp=double,
                    marks=list, V=double, limit=double, Ad_e=double, Ad_t=double, done=list, c=Call, nd=long,
                    busy=long, slots=long, sq=long, node_w=double, price=double, req=_Req, s=_Step,
-                   inst_s=double, gpu_j=double, out=long, node_j=double, cost=double, agg=list, st=list,
+                   inst_s=double, gpu_j=double, out=long, node_j=double, cost=double, st=list,
                    tn=double, prt=_PoolRT, inst_records=list)
     cdef _run(self)

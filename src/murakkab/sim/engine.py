@@ -68,7 +68,12 @@ class _PoolRT:
 
 class _Step:
     __slots__ = ("idx", "task", "kind", "skipped", "n_seq", "n_par", "inp", "tokens", "pools", "services",
-                 "rr", "succ", "n_pred", "agg", "mu", "sigma", "out_fixed")
+                 "rr", "succ", "n_pred", "mu", "sigma", "out_fixed",
+                 # sums over the step's completions, in STEP_FIELDS order (SimResult.steps)
+                 "n_done", "lat_s", "gpu_j", "node_j", "cost", "tok_in", "tok_out")
+
+    def sums(self) -> list:
+        return [self.n_done, self.lat_s, self.gpu_j, self.node_j, self.cost, self.tok_in, self.tok_out]
 
 
 class _Route:
@@ -146,7 +151,7 @@ def _compile_route(idx: int, route: Route, pools: dict[str, _PoolRT]) -> _Route:
         st.sigma = st.tokens.sigma if st.tokens is not None else 0.0
         st.out_fixed = max(1, round(st.tokens.median)) if st.tokens is not None else 0
         st.succ, st.n_pred = [], 0
-        st.agg = [0, 0.0, 0.0, 0.0, 0.0, 0.0, 0]   # steps, latency s, gpu J, node J, $, tokens in, tokens out
+        st.n_done, st.lat_s, st.gpu_j, st.node_j, st.cost, st.tok_in, st.tok_out = 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0
         st.pools, st.services = [], []
         if not sp.skipped:
             if not sp.pools:
@@ -528,12 +533,11 @@ class Simulator:
         req.cost += cost
         req.tok_in += inp
         req.tok_out += out
-        agg = s.agg
-        agg[2] += gpu_j
-        agg[3] += node_j
-        agg[4] += cost
-        agg[5] += inp
-        agg[6] += out
+        s.gpu_j += gpu_j
+        s.node_j += node_j
+        s.cost += cost
+        s.tok_in += inp
+        s.tok_out += out
         st = req.state[s.idx]
         st[1] -= 1
         if st[1] == 0:
@@ -544,9 +548,8 @@ class Simulator:
                 self._step_done(req, s)
 
     def _step_done(self, req: _Req, s: _Step) -> None:
-        agg = s.agg
-        agg[0] += 1
-        agg[1] += self.t - req.state[s.idx][3]
+        s.n_done += 1
+        s.lat_s += self.t - req.state[s.idx][3]
         for nxt in s.succ:
             req.wait[nxt.idx] -= 1
             if req.wait[nxt.idx] == 0:
@@ -724,12 +727,11 @@ class Simulator:
                         req.cost += cost
                         req.tok_in += inp
                         req.tok_out += out
-                        agg = s.agg
-                        agg[2] += gpu_j
-                        agg[3] += node_j
-                        agg[4] += cost
-                        agg[5] += inp
-                        agg[6] += out
+                        s.gpu_j += gpu_j
+                        s.node_j += node_j
+                        s.cost += cost
+                        s.tok_in += inp
+                        s.tok_out += out
                         st = req.state[s.idx]
                         st[1] -= 1
                         if st[1] == 0:
@@ -782,7 +784,7 @@ class Simulator:
         for r in self.compiled:
             for s in r.steps:
                 acc = steps.setdefault((r.workflow, r.tier_key, s.task), [0] * len(STEP_FIELDS))
-                for i, v in enumerate(s.agg):
+                for i, v in enumerate(s.sums()):
                     acc[i] += v
         return SimResult(self.plan, self.cfg, self.horizon, end, self.records, inst_records, steps,
                          self.route_defs, list(self.reopt.history) if self.reopt else [], self.in_flight)

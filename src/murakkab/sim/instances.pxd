@@ -20,6 +20,7 @@ cdef extern from *:
     """
 
 
+@cython.freelist(1024)   # calls are created and freed by the hundred thousand
 cdef class Call:
     cdef public object req, step, inst
     cdef public double inp, service_s, t_submit, a_e, a_t, gpu_j, inst_s
