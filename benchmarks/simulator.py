@@ -12,11 +12,15 @@ the interpolation module (scipy) are loaded once before timing: a once-per-proce
 would otherwise land in whichever scenario runs first.
 
     python benchmarks/simulator.py [--plan PLAN.json] [--save-plan PATH] [--only azure|diurnal]
+
+The simulator's compiled core runs when it is built and fresh (docs/simulator.md); the script prints
+which one ran. `MURAKKAB_SIM_PURE=1` times the pure-Python modules instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.machinery
 import os
 import platform
 import time
@@ -49,6 +53,16 @@ def bench(plan: Plan, kind: str, hours: float, seed: int = 0) -> dict:
             "slo": s.slo_attainment, "peak_gpus": s.peak_gpus, "mwh": s.facility_mwh}
 
 
+def core_used() -> str:
+    """Which build of the event core this process imported (works on trees older than the compiled core)."""
+    import murakkab.sim
+    import murakkab.sim.engine as engine
+    name = Path(engine.__file__).name
+    if name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return f"compiled ({name})"
+    return f"pure Python ({getattr(murakkab.sim, 'PURE_REASON', None) or 'not built'})"
+
+
 def warm_up() -> None:
     """Load what every run shares once per process: the profile store and the curve interpolation."""
     import murakkab.profiles.interpolate  # noqa: F401 - imports scipy.interpolate
@@ -71,7 +85,7 @@ def main() -> None:
     if args.save_plan:
         args.save_plan.write_text(plan.to_json())
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
-          f"python {platform.python_version()}")
+          f"python {platform.python_version()}; simulator core: {core_used()}")
     warm_up()
     for kind, hours in (("azure", 1.0), ("diurnal", 24.0)):
         if args.only and kind != args.only:
