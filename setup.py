@@ -40,14 +40,17 @@ def extensions() -> list:
                       optional=True)
             for name in core.HOT]
     try:
-        return cythonize(exts, build_dir="build/cython", include_path=["src"], quiet=True,
-                         compiler_directives={"language_level": 3,
-                                              # types come from the .pxd files only: a `float` annotation
-                                              # must not turn a Python float into a C double
-                                              "annotation_typing": False})
+        built = cythonize(exts, build_dir="build/cython", include_path=["src"], quiet=True,
+                          compiler_directives={"language_level": 3,
+                                               # types come from the .pxd files only: a `float` annotation
+                                               # must not turn a Python float into a C double
+                                               "annotation_typing": False})
     except Exception as exc:  # noqa: BLE001 - a failed translation must not fail the install
-        print(f"murakkab: compiling the simulator core failed ({exc}); it runs as pure Python", file=sys.stderr)
+        print(f"murakkab: translating the simulator core failed ({exc}); it runs as pure Python", file=sys.stderr)
         return []
+    for ext in built:
+        ext.optional = True   # cythonize's copies drop the flag: a failed C compile must not fail the install
+    return built
 
 
 setup(ext_modules=extensions())
