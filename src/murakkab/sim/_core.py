@@ -71,7 +71,7 @@ def stale_reason(directory: str | os.PathLike) -> str | None:
         got = built_hash(p)
         if got != want:
             return (f"{p.name} was built from other sources than the current {' and '.join(f'{n}.py' for n in HOT)}"
-                    f" (built from {got or 'unknown'}, now {want[:12]}...)")
+                    f" (built from {(got or 'unknown')[:12]}..., now {want[:12]}...)")
     return None
 
 
