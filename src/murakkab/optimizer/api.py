@@ -66,6 +66,11 @@ class PlanRequest:
     # queueing at a busy pool does not eat its latency budget (the latency model has no queueing
     # term). Off by default: alpha already buffers the peak.
     latency_target_utilisation: float = 1.0
+    # Pools with a latency-tier user are sized so that an arriving call finds every slot busy with at
+    # most this probability (Erlang C on instances × slots; optimizer/queueing.py). None: 1 − the
+    # latency quantile, i.e. a call that waits is counted as a miss against the same 1 % allowance
+    # the token tail has. 1.0 turns the bound off.
+    latency_wait_probability: float | None = None
     capacity_percentile: Literal["p50", "p90", "p99"] = "p90"   # paper: provision on p90 tokens
     latency_quantile: float = 0.99                   # latency SLOs are planned at this quantile
     hardware: tuple[str, ...] | None = None          # restrict to these hardware types
@@ -99,6 +104,9 @@ def _check_request(req: PlanRequest) -> None:
         raise MurakkabError(f"latency target utilisation must be in [0.1, 1] (got {req.latency_target_utilisation})")
     if not 0.5 <= req.latency_quantile < 1.0:
         raise MurakkabError(f"latency quantile must be in [0.5, 1) (got {req.latency_quantile})")
+    if req.latency_wait_probability is not None and not 0 < req.latency_wait_probability <= 1:
+        raise MurakkabError(f"latency wait probability must be in (0, 1] (got {req.latency_wait_probability}; "
+                            "fix: e.g. 0.01, or 1 to turn the queueing bound off)")
 
 
 def _models(req: PlanRequest) -> dict[str, WorkflowModel]:
@@ -158,15 +166,20 @@ def eligible_configs(model: WorkflowModel, tier: TierSpec) -> list[ConfigModel]:
 
 
 def _group(gid: str, model: WorkflowModel, tier: TierSpec, demand: Demand, configs: list[ConfigModel],
-           pool_filter=None, latency_utilisation: float = 1.0) -> milp.Group:
+           pool_filter=None, latency_utilisation: float = 1.0,
+           pool_headroom: dict[str, float] | None = None) -> milp.Group:
+    """`pool_headroom`: pool id -> factor on the capacity load of every option on that pool, whatever
+    its tier (the queueing bound: a pool's wait depends on all of its load)."""
     choices = []
+    pool_headroom = pool_headroom or {}
     for cfg in configs:
         steps = {}
         for task, step in cfg.steps.items():
             if step.skipped:
                 continue
             headroom = 1.0 / latency_utilisation if tier.metric == "latency" else 1.0
-            opts = tuple(milp.StepOption(pool=c.pool.id, latency_s=c.latency_slo_s, busy_s=c.busy_s * headroom,
+            opts = tuple(milp.StepOption(pool=c.pool.id, latency_s=c.latency_slo_s,
+                                         busy_s=c.busy_s * headroom * pool_headroom.get(c.pool.id, 1.0),
                                          busy_s_avg=c.busy_s_avg)
                          for c in step.choices
                          if (tier.metric != "latency" or c.latency_slo_s <= tier.threshold + 1e-9)
@@ -193,9 +206,15 @@ class Assembled:
     pools: dict[str, object]            # pool id -> ModelPool | ToolPool
 
 
-def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = None) -> Assembled:
-    """Build the MILP for the request's (workflow, tier) pairs (all, or a subset)."""
-    models = _models(req)
+def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = None,
+             pool_headroom: dict[str, float] | None = None,
+             models: dict[str, WorkflowModel] | None = None) -> Assembled:
+    """Build the MILP for the request's (workflow, tier) pairs (all, or a subset); `pool_headroom`
+    scales the capacity load of chosen pools and `models` replaces the request's workflow models
+    (both from `solve_queueing`). With `models` given, latency tiers run on the latency copies of pools
+    only and the other tiers on the originals only (see `with_latency_copies`)."""
+    split = models is not None
+    models = models or _models(req)
     tiers_by_wf = {w: (req.tiers or {}).get(_profiled_as(req, w)) or derive_tiers(m) for w, m in models.items()}
     pairs = groups_subset or sorted(req.demand)
     groups, tiers, demand, pools = [], {}, {}, {}
@@ -220,8 +239,11 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
                                       source="static baseline: one configuration for every request")
             group = _group(gid, model, tier_for_group, req.demand[(w, tkey)], configs, pool_filter)
         else:
+            wants_copy = tier.metric == "latency"
+            side = None if not split else (lambda task, pool, want=wants_copy: is_latency_copy(pool.id) == want)
             group = _group(gid, model, tier, req.demand[(w, tkey)], eligible_configs(model, tier),
-                           latency_utilisation=req.latency_target_utilisation)
+                           pool_filter=side, latency_utilisation=req.latency_target_utilisation,
+                           pool_headroom=pool_headroom)
         groups.append(group)
         tiers[gid] = tier
         demand[gid] = req.demand[(w, tkey)]
@@ -248,33 +270,185 @@ def make_plan(req: PlanRequest) -> Plan:
     _check_request(req)
     started = time.time()
     plan = _make_plan(req, started)
+    if req.policy != "static" and wait_probability(req) < 1.0:
+        from murakkab.optimizer.queueing import queueing_problems
+        wait_p = wait_probability(req)
+        bound = [f"pools with a latency-tier user sized so an arriving call waits with probability <= {wait_p:g} "
+                 f"at the buffered peak (Erlang C on instances x slots; assumes Poisson arrivals)"]
+        plan = plan.model_copy(update={"notes": plan.notes + bound + queueing_problems(plan, wait_p)})
     reused = [f"{w}: planned with the workflow profiles of '{r.profiles}' (same tasks, capabilities and edges)"
               for w, r in sorted(req.workflows.items()) if any(d == w for d, _ in req.demand)]
     return plan.model_copy(update={"notes": reused + plan.notes}) if reused else plan
 
 
 def _make_plan(req: PlanRequest, started: float) -> Plan:
-    from murakkab.optimizer.explain import InfeasiblePlan, explain
     from murakkab.optimizer.plan_build import build_plan
     if req.policy == "per-workflow":
         parts = []
         for pair in sorted(req.demand):
-            asm = assemble(req, [pair])
-            try:
-                sol = milp.solve(asm.problem)
-            except milp.InfeasibleProblem as exc:
-                raise InfeasiblePlan(explain(req, asm, exc)) from None
-            parts.append((asm, sol))
+            parts.append(solve_queueing(req, [pair]))
         # Budgets are shared by the whole fleet, even when pools are not.
         plan = build_plan(req, parts, started, plan_id=_new_id())
         _check_budgets_overall(req, plan)
         return plan
-    asm = assemble(req)
-    try:
-        sol = milp.solve(asm.problem)
-    except milp.InfeasibleProblem as exc:
-        raise InfeasiblePlan(explain(req, asm, exc)) from None
-    return build_plan(req, [(asm, sol)], started, plan_id=_new_id())
+    return build_plan(req, [solve_queueing(req)], started, plan_id=_new_id())
+
+
+def wait_probability(req: PlanRequest) -> float:
+    """The queueing target of the request: its own, or 1 − its latency quantile."""
+    return req.latency_wait_probability if req.latency_wait_probability is not None else 1.0 - req.latency_quantile
+
+
+MAX_QUEUEING_PASSES = 4    # solves with re-derived headroom; each solution is topped up, the best kept
+LATENCY_COPY = "~latency"  # suffix of a pool id reserved for latency tiers (joint policy)
+
+
+def is_latency_copy(pool_id: str) -> bool:
+    return pool_id.endswith(LATENCY_COPY)
+
+
+def with_latency_copies(model: WorkflowModel) -> WorkflowModel:
+    """The model with a twin of every step choice on a pool of its own (id + LATENCY_COPY). Under the
+    queueing bound (joint policy), `assemble` gives latency tiers the twins and every other tier the
+    originals: latency tiers share pools with each other, accuracy tiers with each other, never a
+    latency tier with an accuracy tier. The bound counts all of a pool's load, so a latency tier on a
+    pool shared with a large accuracy load would need instances for that load too (measured: joint
+    plans then cost up to 10 % more than per-workflow ones); kept apart, the joint problem contains
+    every per-workflow plan again."""
+    def twin(c):
+        return replace(c, pool=replace(c.pool, id=c.pool.id + LATENCY_COPY))
+    configs = tuple(replace(cfg, steps={t: replace(st, choices=st.choices + tuple(twin(c) for c in st.choices))
+                                        for t, st in cfg.steps.items()})
+                    for cfg in model.configs)
+    return replace(model, configs=configs)
+
+
+def pool_loads(asm: Assembled, sol, average: bool = False) -> dict[str, tuple[float, bool]]:
+    """Per pool of a solution: (capacity load at the forecast peak in instance-seconds per second,
+    without the alpha buffer or any headroom, or with `average` the energy load at the average rate;
+    whether a latency tier uses it)."""
+    out: dict[str, tuple[float, bool]] = {}
+    for g in asm.problem.groups:
+        w = g.id.rsplit("/", 1)[0]
+        cfg = next(c for c in asm.models[w].configs if c.id == sol.config[g.id])
+        latency = asm.tiers[g.id].metric == "latency" and g.latency_max_s is not None
+        for task, step in cfg.steps.items():
+            for c in step.choices:
+                share = sol.shares.get((g.id, task, c.pool.id), 0.0)
+                if share <= 0:
+                    continue
+                load, lat = out.get(c.pool.id, (0.0, False))
+                d = asm.demand[g.id]
+                add = d.avg_rps * share * c.busy_s_avg if average else d.peak_rps * share * c.busy_s
+                out[c.pool.id] = (load + add, lat or latency)
+    return out
+
+
+def pool_slots(pool) -> int:
+    """Concurrent calls one instance of a candidate pool serves (operating point or tool concurrency)."""
+    point = getattr(pool, "point", None)
+    return point.max_num_seqs if point is not None else pool.profile.concurrency
+
+
+def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None):
+    """Solve the MILP for `pairs` (all when None) so that every pool serving a latency tier meets the
+    Erlang C wait bound at the buffered peak; returns (Assembled, Solution).
+
+    The bound is not linear in the instance count. Each solve is followed by a top-up: pools with a
+    latency user get the instances n* the bound needs for their load (exact, pooled over instances ×
+    slots). So that the MILP can also trade, e.g. move latency load off a pool that would need many
+    more instances, it is solved again with a capacity headroom n*/(alpha × load) on every pool that
+    had a latency user (exact at that load; re-derived from each pass, as n* grows slower than the
+    load), up to MAX_QUEUEING_PASSES solves. The topped-up solution with the best objective (energy or
+    cost recomputed from the instance counts; the last one for the accuracy objective) is returned. A
+    top-up that would break a hardware budget is left out; the plan's notes then name the pool."""
+    from murakkab.optimizer.explain import InfeasiblePlan, explain
+    wait_p = wait_probability(req)
+    headroom: dict[str, float] = {}
+    candidates = []
+    models = None
+    if req.policy == "joint" and wait_p < 1.0:
+        models = {w: with_latency_copies(m) for w, m in _models(req).items()}
+    for _ in range(MAX_QUEUEING_PASSES):
+        asm = assemble(req, pairs, pool_headroom=headroom, models=models)
+        try:
+            sol = milp.solve(asm.problem)
+        except milp.InfeasibleProblem as exc:
+            if not candidates:
+                raise InfeasiblePlan(explain(req, asm, exc)) from None
+            break
+        sol = _drop_noise(sol)
+        if wait_p >= 1.0 or req.policy == "static":
+            return asm, sol
+        need = queueing_need(asm, sol, req.alpha, wait_p)
+        if all(sol.instances.get(pid, 0) >= n for pid, (n, _) in need.items()):
+            candidates.append((asm, sol))
+            break
+        candidates.append((asm, _top_up(req, asm, sol, need)))
+        # re-derived from this pass's loads; pools this pass left keep their last factor
+        headroom = {**headroom, **{pid: n / (req.alpha * load) * (1 - 1e-9) for pid, (n, load) in need.items()}}
+    if req.objective == "accuracy":
+        return candidates[-1]
+    return min(candidates, key=lambda c: _objective(req, *c))
+
+
+NOISE_SHARE = 1e-6     # a variant carrying under a millionth of its group's requests is solver noise
+
+
+def _drop_noise(sol):
+    """Drop joint-route variants that are solver noise (share below NOISE_SHARE, or a pool with no
+    instances: the capacity row allows load up to HiGHS' 1e-7 feasibility tolerance on a pool with 0
+    instances), renormalising the rest. milp keeps variants above 1e-9 but its step shares may leave
+    such a pool out, and the simulator refuses a variant naming a pool its step does not list."""
+    variants = {}
+    for gid, items in sol.variants.items():
+        kept = [(sh, pools) for sh, pools in items
+                if sh >= NOISE_SHARE and all(sol.instances.get(p, 0) > 0 for p in pools.values())]
+        total = sum(sh for sh, _ in kept)
+        variants[gid] = [(sh / total, pools) for sh, pools in kept] if total > 0 else items
+    return replace(sol, variants=variants)
+
+
+def _objective(req: PlanRequest, asm: Assembled, sol) -> float:
+    """Energy (Wh) or cost ($) of a solution from its instance counts, as the plan will report it."""
+    from murakkab.optimizer.plan_build import pool_energy_wh
+    epoch_h = req.epoch_s / 3600.0
+    if req.objective == "cost":
+        return sum(asm.problem.pools[p].price_usd_per_hour * epoch_h * n for p, n in sol.instances.items())
+    avg = pool_loads(asm, sol, average=True)
+    return sum(pool_energy_wh(asm.problem.pools[p], n, avg.get(p, (0.0, False))[0], epoch_h, req.pue)
+               for p, n in sol.instances.items())
+
+
+def queueing_need(asm: Assembled, sol, alpha: float, wait_p: float) -> dict[str, tuple[int, float]]:
+    """Pools with a latency user in a solution: pool id -> (instances the Erlang C bound needs at the
+    buffered peak, the pool's load at the forecast peak)."""
+    from murakkab.optimizer.queueing import instances_for_wait
+    out = {}
+    for pid, (load, latency) in pool_loads(asm, sol).items():
+        if latency and load > 0:
+            slots = pool_slots(asm.pools[pid])
+            out[pid] = (instances_for_wait(slots, alpha * load * slots, wait_p), load)
+    return out
+
+
+def _top_up(req: PlanRequest, asm: Assembled, sol, need: dict[str, tuple[int, float]]):
+    instances = dict(sol.instances)
+    used: dict[str, int] = {}
+    for pid, n in instances.items():
+        hw = asm.problem.pools[pid].hardware
+        used[hw] = used.get(hw, 0) + n * asm.problem.pools[pid].units
+    for pid, (n, _) in sorted(need.items()):
+        extra = n - instances.get(pid, 0)
+        if extra <= 0:
+            continue
+        cand = asm.problem.pools[pid]
+        cap = req.budgets.get(cand.hardware)
+        if cap is not None and used.get(cand.hardware, 0) + extra * cand.units > cap:
+            continue           # named by queueing_problems in the plan's notes
+        instances[pid] = n
+        used[cand.hardware] = used.get(cand.hardware, 0) + extra * cand.units
+    return replace(sol, instances=instances)
 
 
 def _check_budgets_overall(req: PlanRequest, plan: Plan) -> None:
