@@ -6,10 +6,21 @@ forecast is the rate the running plan was made for). The optimizer callable turn
 a new Plan. Instances the new plan adds are allocated now and accept work after the provisioning
 delay; the new routes take effect at that moment, and instances the plan no longer needs are
 drained then (so capacity never dips while new instances load).
+
+Deviation trigger (optional, off by default): with `check_s` set, a body calls `on_tick` every
+`tick_s` (= check_s) instead of `on_epoch` every epoch. A tick closes the epoch when it is due, or
+early when some workflow's arrivals since the epoch began exceed what the running plan was sized
+for: observed count n over the elapsed time e against the planned forecast rate r (summed over the
+workflow's tiers), re-plan when n > (1 + deviation)·r·e and n − r·e > z·√(r·e) (z = 3: a Poisson
+count's three-sigma band, so noise alone re-plans about once in 700 checks per workflow). An early
+close is an ordinary epoch close: the EWMA folds in the partial epoch's rate with the same α, and a
+new epoch starts. Only rises trigger: a plan larger than needed wastes energy until the epoch ends,
+one smaller than needed misses SLOs now. The first check comes at least `check_s` into an epoch.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,12 +61,21 @@ class EpochReoptimizer:
     history: list[tuple[float, Forecast]] = field(default_factory=list)   # (time, forecast) per epoch
     _counts: dict[tuple[str, str], int] = field(default_factory=dict)
     _last: float = 0.0
+    check_s: float | None = None      # deviation checks every check_s (None: re-plan only per epoch)
+    deviation: float = 0.15           # relative rise over the planned rate that re-plans early
+    z: float = 3.0                    # ... and the rise must exceed z Poisson standard deviations
+    early: list[tuple[float, str]] = field(default_factory=list)   # (time, workflow) of early re-plans
 
     def __post_init__(self):
         if not 0 < self.alpha <= 1:
             raise MurakkabError(f"EWMA alpha must be in (0, 1], got {self.alpha} (fix: e.g. 0.5)")
         if self.epoch_s <= 0:
             raise MurakkabError(f"epoch must be > 0 s, got {self.epoch_s} (fix: e.g. 3600)")
+        if self.check_s is not None and not 0 < self.check_s <= self.epoch_s:
+            raise MurakkabError(f"deviation check interval must be in (0, epoch {self.epoch_s} s], got "
+                                f"{self.check_s} (fix: e.g. 600, or None for no checks)")
+        if not self.deviation > 0 or self.z < 0:
+            raise MurakkabError(f"deviation trigger needs deviation > 0 and z >= 0, got {self.deviation}, {self.z}")
         self.forecast: Forecast = dict(self.initial_forecast)
         self.last_observed: Forecast = {}      # rates seen in the last closed epoch
         self.last_elapsed_s: float = 0.0       # its length
@@ -101,3 +121,61 @@ class EpochReoptimizer:
         plan = self.make_plan(self.close_epoch(view.now()))
         self.actuate(view, plan)
         return plan
+
+    @property
+    def tick_s(self) -> float:
+        """How often a body calls `on_tick`: the check interval, or the epoch without checks."""
+        return self.check_s if self.check_s is not None else self.epoch_s
+
+    def deviating(self, now: float) -> list[str]:
+        """Workflows whose arrivals since the epoch began rose beyond the trigger (see the module
+        docstring) over the forecast the running plan was made for; [] before `check_s` has passed."""
+        elapsed = now - self._last
+        if self.check_s is None or elapsed < self.check_s - 1e-6:
+            return []
+        seen: dict[str, int] = {}
+        planned: dict[str, float] = {}
+        for (wf, _), n in self._counts.items():
+            seen[wf] = seen.get(wf, 0) + n
+        for (wf, _), r in self.forecast.items():
+            planned[wf] = planned.get(wf, 0.0) + r
+        out = []
+        for wf, n in sorted(seen.items()):
+            expected = planned.get(wf, 0.0) * elapsed
+            if n > (1 + self.deviation) * expected and n - expected > self.z * math.sqrt(expected):
+                out.append(wf)
+        return out
+
+    def on_tick(self, view: PlanView) -> Plan | None:
+        """Call every `tick_s`: close the epoch and re-plan when it is due, or early when arrivals
+        deviate (`deviating`); returns the new plan, or None when nothing was done."""
+        now = view.now()
+        if now - self._last >= self.epoch_s - 1e-6:
+            return self.on_epoch(view)
+        rising = self.deviating(now)
+        if not rising:
+            return None
+        self.early.append((now, ",".join(rising)))
+        return self.on_epoch(view)
+
+
+@dataclass
+class TickDriver:
+    """The re-optimizer as seen by a body that calls `on_epoch` every `epoch_s` (the simulator's event
+    loop): its `epoch_s` is the re-optimizer's `tick_s` and its `on_epoch` is `on_tick`, so deviation
+    checks run on their own cadence. Without `check_s` it behaves exactly like the re-optimizer."""
+    reopt: EpochReoptimizer
+
+    @property
+    def epoch_s(self) -> float:
+        return self.reopt.tick_s
+
+    @property
+    def history(self) -> list[tuple[float, Forecast]]:
+        return self.reopt.history
+
+    def record_arrival(self, workflow: str, tier_key: str) -> None:
+        self.reopt.record_arrival(workflow, tier_key)
+
+    def on_epoch(self, view: PlanView) -> Plan | None:
+        return self.reopt.on_tick(view)
