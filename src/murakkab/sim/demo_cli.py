@@ -72,7 +72,11 @@ def demo(
         console.print(f"static: sized once for the day's peak; per-workflow / joint: EWMA (alpha {sc.ewma_alpha:g}) "
                       f"re-plan every {sc.epoch_s / 60:g} min for forecast x {sc.peak_factor:g} (estimate), "
                       f"{sc.provisioning_delay_s:g} s provisioning; every plan solved with HiGHS mip_rel_gap "
-                      f"{sc.mip_rel_gap:g} and a {sc.time_limit_s:g} s time limit", highlight=False)
+                      f"{sc.mip_rel_gap:g} and a {sc.time_limit_s:g} s time limit; pools with a latency-tier user "
+                      f"sized so a call waits with probability <= "
+                      f"{sc.latency_wait_probability if sc.latency_wait_probability is not None else 1 - 0.99:g} "
+                      # 0.99: the optimizer's default latency quantile (PlanRequest.latency_quantile)
+                      f"(Erlang C)", highlight=False)
         with Progress(TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                       TimeElapsedColumn(), console=err_console, transient=True) as bar:
             tasks = {s.label: bar.add_task(s.label, total=1.0) for s in run_specs()}
