@@ -66,3 +66,18 @@ def test_without_the_bound_a_small_latency_pool_lets_calls_wait():
 def test_a_bad_wait_probability_is_refused():
     with pytest.raises(MurakkabError, match="wait probability"):
         make_plan(PlanRequest(demand=NIGHT, latency_wait_probability=0.0))
+
+
+def test_the_plan_reports_the_solver_time_of_every_queueing_pass(monkeypatch):
+    from murakkab.optimizer import milp
+    real, seen = milp.solve, []
+
+    def counted(problem):
+        sol = real(problem)
+        seen.append(sol.solve_time_s)
+        return sol
+
+    monkeypatch.setattr(milp, "solve", counted)
+    plan = make_plan(PlanRequest(demand=NIGHT, mip_rel_gap=1e-2))
+    assert len(seen) >= 2          # the night plan needs a top-up, so at least one more pass runs
+    assert plan.solve[0].solve_time_s == pytest.approx(sum(seen))

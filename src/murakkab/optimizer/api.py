@@ -360,8 +360,11 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
     more instances, it is solved again with a capacity headroom n*/(alpha × load) on every pool that
     had a latency user (exact at that load; re-derived from each pass, as n* grows slower than the
     load), up to MAX_QUEUEING_PASSES solves. The topped-up solution with the best objective (energy or
-    cost recomputed from the instance counts; the last one for the accuracy objective) is returned. A
-    top-up that would break a hardware budget is left out; the plan's notes then name the pool."""
+    cost recomputed from the instance counts; the last one for the accuracy objective) is returned,
+    with the solver time of every pass and the gap of its own MILP (the top-up is outside the MILP:
+    the plan's optimality is that of the linear model it solved). The time limit holds for all passes
+    together. A top-up that would break a hardware budget is left out; the plan's notes then name the
+    pool."""
     from murakkab.optimizer.explain import InfeasiblePlan, explain
     wait_p = wait_probability(req)
     headroom: dict[str, float] = {}
@@ -369,15 +372,17 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
     models = None
     if req.policy == "joint" and wait_p < 1.0:
         models = {w: with_latency_copies(m) for w, m in _models(req).items()}
+    spent = 0.0                # solver seconds over every pass: what the plan reports
     for _ in range(MAX_QUEUEING_PASSES):
         asm = assemble(req, pairs, pool_headroom=headroom, models=models)
         try:
-            sol = milp.solve(asm.problem)
+            sol = milp.solve(replace(asm.problem, time_limit_s=max(asm.problem.time_limit_s - spent, 1e-3)))
         except milp.InfeasibleProblem as exc:
             if not candidates:
                 raise InfeasiblePlan(explain(req, asm, exc)) from None
             break
-        sol = _drop_noise(sol)
+        spent += sol.solve_time_s
+        sol = replace(_drop_noise(sol), solve_time_s=spent)
         if wait_p >= 1.0 or req.policy == "static":
             return asm, sol
         need = queueing_need(asm, sol, req.alpha, wait_p)
@@ -387,9 +392,8 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
         candidates.append((asm, _top_up(req, asm, sol, need)))
         # re-derived from this pass's loads; pools this pass left keep their last factor
         headroom = {**headroom, **{pid: n / (req.alpha * load) * (1 - 1e-9) for pid, (n, load) in need.items()}}
-    if req.objective == "accuracy":
-        return candidates[-1]
-    return min(candidates, key=lambda c: _objective(req, *c))
+    asm, sol = candidates[-1] if req.objective == "accuracy" else min(candidates, key=lambda c: _objective(req, *c))
+    return asm, replace(sol, solve_time_s=spent)
 
 
 NOISE_SHARE = 1e-6     # a variant carrying under a millionth of its group's requests is solver noise
