@@ -189,3 +189,24 @@ def test_combined_gap_is_the_gap_of_the_sums():
     s = _combine([part(100.0, 0.01, "a"), part(300.0, 0.0, "b")])
     assert s.objective_value == 400.0 and s.mip_gap == pytest.approx(1 / 400)
     assert s.config == {"a": "c", "b": "c"} and s.variables == 2
+
+
+def test_every_route_runs_on_pools_with_instances_and_each_step_is_fully_routed():
+    # split routing and latency variants (the combination formulation): no share may sit on a pool
+    # rounded to zero instances, and each step's shares and each group's variants add up to 1
+    from dataclasses import replace
+    rng = random.Random(5)
+    for _ in range(30):
+        problem = replace(random_problem(rng, "energy"), allow_split=True, mip_rel_gap=1e-6)
+        try:
+            sol = solve(problem)
+        except InfeasibleProblem:
+            continue
+        steps: dict[tuple[str, str], float] = {}
+        for (gid, task, pool), share in sol.shares.items():
+            assert share > 0 and sol.instances.get(pool, 0) > 0
+            steps[(gid, task)] = steps.get((gid, task), 0.0) + share
+        assert all(v == pytest.approx(1.0) for v in steps.values())
+        for gid, items in sol.variants.items():
+            assert sum(share for share, _ in items) == pytest.approx(1.0)
+            assert all(sol.instances.get(p, 0) > 0 for _, pools in items for p in pools.values())

@@ -382,7 +382,7 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
                 raise InfeasiblePlan(explain(req, asm, exc)) from None
             break
         spent += sol.solve_time_s
-        sol = replace(_drop_noise(sol), solve_time_s=spent)
+        sol = replace(sol, solve_time_s=spent)
         if wait_p >= 1.0 or req.policy == "static":
             return asm, sol
         need = queueing_need(asm, sol, req.alpha, wait_p)
@@ -394,23 +394,6 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
         headroom = {**headroom, **{pid: n / (req.alpha * load) * (1 - 1e-9) for pid, (n, load) in need.items()}}
     asm, sol = candidates[-1] if req.objective == "accuracy" else min(candidates, key=lambda c: _objective(req, *c))
     return asm, replace(sol, solve_time_s=spent)
-
-
-NOISE_SHARE = 1e-6     # a variant carrying under a millionth of its group's requests is solver noise
-
-
-def _drop_noise(sol):
-    """Drop joint-route variants that are solver noise (share below NOISE_SHARE, or a pool with no
-    instances: the capacity row allows load up to HiGHS' 1e-7 feasibility tolerance on a pool with 0
-    instances), renormalising the rest. milp keeps variants above 1e-9 but its step shares may leave
-    such a pool out, and the simulator refuses a variant naming a pool its step does not list."""
-    variants = {}
-    for gid, items in sol.variants.items():
-        kept = [(sh, pools) for sh, pools in items
-                if sh >= NOISE_SHARE and all(sol.instances.get(p, 0) > 0 for p in pools.values())]
-        total = sum(sh for sh, _ in kept)
-        variants[gid] = [(sh / total, pools) for sh, pools in kept] if total > 0 else items
-    return replace(sol, variants=variants)
 
 
 def _objective(req: PlanRequest, asm: Assembled, sol) -> float:

@@ -195,6 +195,7 @@ class _Builder:
         return h, time.perf_counter() - t0
 
 
+NOISE_SHARE = 1e-6      # a share under a millionth of a group's requests is solver tolerance
 WARM_START_GAP = 1e-2   # relative gap of the fixed-configuration solve that seeds the MILP
 MAX_ROUTE_COMBOS = 3000   # above this many feasible pool assignments, a config falls back to binaries
 
@@ -577,17 +578,32 @@ def _solve_model(problem: Problem) -> Solution:
         return float(sum(sol[v] * c for v, c in terms))
 
     config = {gid: cid for (gid, cid), v in y_var.items() if sol[v] > 0.5}
+    instances = {pid: int(round(sol[v])) for pid, v in n_var.items() if round(sol[v]) > 0}
+
+    def kept(v: int, pools) -> float:
+        # HiGHS' feasibility tolerance lets a sliver of load sit on a pool rounded to 0 instances:
+        # noise, not a decision (a route to a pool without instances could not run)
+        return float(sol[v]) if sol[v] >= NOISE_SHARE and all(instances.get(p, 0) > 0 for p in pools) else 0.0
+
     shares: dict[tuple[str, str, str], float] = {}
     for (gid, cid, t, pid), v in x_var.items():
-        if config.get(gid) == cid and sol[v] > 1e-9:
-            shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + float(sol[v])
-    for (gid, cid, t, pid), vs in route_var.items():
-        total = float(sum(sol[v] for v in vs))
-        if config.get(gid) == cid and total > 1e-9:
-            shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + total
-    instances = {pid: int(round(sol[v])) for pid, v in n_var.items() if round(sol[v]) > 0}
-    variants = {gid: [(float(sol[r]), pools) for r, pools in items if sol[r] > 1e-9]
-                for (gid, cid), items in combo_var.items() if config.get(gid) == cid}
+        if config.get(gid) == cid and kept(v, (pid,)):
+            shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + kept(v, (pid,))
+    variants: dict[str, list[tuple[float, dict[str, str]]]] = {}
+    for (gid, cid), items in combo_var.items():
+        if config.get(gid) != cid:
+            continue
+        live = [(kept(r, pools.values()), pools) for r, pools in items]
+        live = [(share, pools) for share, pools in live if share > 0]
+        total = sum(share for share, _ in live)
+        variants[gid] = [(share / total, pools) for share, pools in live]
+        for share, pools in variants[gid]:
+            for t, pid in pools.items():
+                shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + share
+    step_total: dict[tuple[str, str], float] = {}
+    for (gid, t, _), share in shares.items():
+        step_total[(gid, t)] = step_total.get((gid, t), 0.0) + share
+    shares = {k: share / step_total[(k[0], k[1])] for k, share in shares.items()}
     return Solution(
         status=status, config=config, shares=shares, instances=instances, variants=variants,
         objective_value=float(info.objective_function_value), energy_wh=value(energy_terms),
