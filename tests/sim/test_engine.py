@@ -11,7 +11,7 @@ from murakkab.errors import MurakkabError
 from murakkab.policy.accounting import AccountingParams, Interval, attribute
 from murakkab.sim.arrivals import poisson_times
 from murakkab.sim.curves import InstanceCurve, constant_curve, plan_point_curve
-from murakkab.sim.engine import SimConfig, simulate
+from murakkab.sim.engine import SimConfig, Simulator, simulate
 
 
 def _arr(times, wf="wf", tier="latency:good"):
@@ -151,3 +151,21 @@ def test_bad_plan_and_arrivals_are_rejected(b):
         simulate(good, _arr([0.0], tier="accuracy:best"), horizon_s=1, resolver=plan_point_curve)
     with pytest.raises(MurakkabError, match="sorted"):
         simulate(good, _arr([1.0, 0.0]), horizon_s=1, resolver=plan_point_curve)
+
+
+def test_calls_for_a_pool_a_replan_retired_run_on_the_current_routes_pool(b):
+    # Plan A: x (5 s tool on t1) -> y (1 s tool on t2). At 1 s a re-plan moves y to t3 and retires t2.
+    # Three requests that arrived at 0 reach y at 5 s, when t2 has no instance left: their y calls run
+    # on t3 (ready since 1 s) and the requests finish at 5 + 1 s instead of never.
+    steps_a = [b.tool_step("x", "t1", 5.0), b.tool_step("y", "t2", 1.0)]
+    steps_b = [b.tool_step("x", "t1", 5.0), b.tool_step("y", "t3", 1.0)]
+    pools = [b.tool_pool("t1"), b.tool_pool("t2")]
+    plan_a = b.plan([b.route(steps_a, [("x", "y")])], pools)
+    plan_b = b.plan([b.route(steps_b, [("x", "y")])], pools + [b.tool_pool("t3", instances=0)])
+    sim = Simulator(plan_a, _arr([0.0] * 3), horizon_s=20)
+    sim.install_plan(plan_b, switch_at=1.0)
+    sim.add_instances("t3", 1, ready_at=1.0)
+    sim.remove_instances("t2", 1, at=1.0)
+    res = sim.run()
+    assert res.unfinished == 0
+    assert [r.latency_s for r in res.requests] == pytest.approx([6.0] * 3)

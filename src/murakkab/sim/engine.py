@@ -329,6 +329,37 @@ class Simulator:
                 prt.routable.remove(inst)
             if inst.load == 0:
                 self._release(inst)
+        if prt.pending and n >= len(live):
+            waiting = list(prt.pending)
+            prt.pending.clear()
+            for call in waiting:
+                self._strand(prt, call)
+
+    def _strand(self, prt: _PoolRT, call: Call) -> None:
+        """A call for a pool with no routable instance. It waits for one that is provisioning; a pool a
+        re-plan retired (every instance draining or released) will never have one, so the call runs on
+        the pool the current route gives its task instead (its request started under the old plan and
+        would otherwise never finish). Nowhere to go: it waits, and its request is reported unfinished."""
+        if any(not i.draining for i in prt.instances):
+            prt.pending.append(call)
+            return
+        target = None
+        route = self.routes.get((call.req.route.workflow, call.req.route.tier_key))
+        if route is not None:
+            for s in route.steps:
+                if s.task == call.step.task and not s.skipped:
+                    same_kind = [q for q in s.pools if q.kind == prt.kind and q is not prt]
+                    if same_kind:
+                        target = s.pools[s.rr.pick()]
+                        if target not in same_kind:
+                            target = same_kind[0]
+                    break
+        if target is None:
+            prt.pending.append(call)
+        elif target.routable:
+            self._submit(least_loaded(target.routable), call)
+        else:
+            target.pending.append(call)
 
     def _release(self, inst) -> None:
         inst.advance(self.t)
@@ -470,7 +501,7 @@ class Simulator:
                 else:
                     inst = _min(routable, key=_LOAD) if n else None
                 if inst is None:
-                    prt.pending.append(call)
+                    self._strand(prt, call)
                     continue
                 call.inst = inst
                 inst.load += 1
@@ -510,7 +541,7 @@ class Simulator:
                 else:
                     tinst = _min(routable, key=_LOAD) if n else None
                 if tinst is None:
-                    prt.pending.append(call)
+                    self._strand(prt, call)
                     continue
                 call.inst = tinst
                 tinst.load += 1
