@@ -210,3 +210,20 @@ def test_every_route_runs_on_pools_with_instances_and_each_step_is_fully_routed(
         for gid, items in sol.variants.items():
             assert sum(share for share, _ in items) == pytest.approx(1.0)
             assert all(sol.instances.get(p, 0) > 0 for _, pools in items for p in pools.values())
+
+
+def test_a_start_is_taken_as_the_first_incumbent():
+    # with no time to search, HiGHS can only return the plan it was given: the start must map onto the
+    # model's columns (configurations, shares, variants, instances) as a feasible point
+    from dataclasses import replace
+    rng = random.Random(17)
+    checked = 0
+    while checked < 10:
+        problem = replace(random_problem(rng, "energy"), allow_split=True, budgets={})
+        try:
+            best = solve(problem)
+        except InfeasibleProblem:
+            continue
+        checked += 1
+        again = solve(replace(problem, time_limit_s=1e-6), start=best)
+        assert again.objective_value == pytest.approx(best.objective_value, rel=1e-9)

@@ -72,8 +72,8 @@ def test_the_plan_reports_the_solver_time_of_every_queueing_pass(monkeypatch):
     from murakkab.optimizer import milp
     real, seen = milp.solve, []
 
-    def counted(problem):
-        sol = real(problem)
+    def counted(problem, **kwargs):
+        sol = real(problem, **kwargs)
         seen.append(sol.solve_time_s)
         return sol
 

@@ -411,8 +411,10 @@ def _combine(parts: list[Solution]) -> Solution:
         constraints=sum(s.constraints for s in parts))
 
 
-def solve(problem: Problem) -> Solution:
+def solve(problem: Problem, start: Solution | None = None) -> Solution:
     """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint.
+    `start`: a plan believed feasible (e.g. an earlier solution, topped up), handed to HiGHS as its
+    first incumbent; HiGHS drops it if it is not feasible here.
 
     Exact reductions first (dominated configurations and pools), then independent parts (groups
     that share no pool) are solved one by one: smaller models, same optimum (`independent_parts`)."""
@@ -421,12 +423,12 @@ def solve(problem: Problem) -> Solution:
         raise MurakkabError("the accuracy objective needs a cost budget (set cost_budget_usd per epoch)")
     parts = independent_parts(problem)
     if len(parts) == 1:
-        return _solve_model(problem)
+        return _solve_model(problem, start)
     started = time.perf_counter()
     solutions = []
     for part in parts:
         left = problem.time_limit_s - (time.perf_counter() - started)
-        solutions.append(_solve_model(replace(part, time_limit_s=max(left, 1e-3))))
+        solutions.append(_solve_model(replace(part, time_limit_s=max(left, 1e-3)), start))
     return _combine(solutions)
 
 
@@ -455,8 +457,27 @@ def _warm_start(b: _Builder, sense_max: bool, problem: Problem,
     return np.asarray(h.getSolution().col_value), spent
 
 
-def _solve_model(problem: Problem) -> Solution:
-    """Build and solve one MILP for `problem` (already reduced)."""
+def _point_of(sol: Solution, ncol: int, y_var, x_var, combo_var, n_var) -> np.ndarray:
+    """A solution as a point of this model's columns (configurations, shares, variants, instances);
+    what the model has and the solution does not name stays 0."""
+    point = np.zeros(ncol)
+    for (gid, cid), v in y_var.items():
+        point[v] = 1.0 if sol.config.get(gid) == cid else 0.0
+    for (gid, cid, t, pid), v in x_var.items():
+        if sol.config.get(gid) == cid:
+            point[v] = sol.shares.get((gid, t, pid), 0.0)
+    for (gid, cid), items in combo_var.items():
+        if sol.config.get(gid) == cid:
+            by_pools = {tuple(sorted(pools.items())): share for share, pools in sol.variants.get(gid, [])}
+            for r, pools in items:
+                point[r] = by_pools.get(tuple(sorted(pools.items())), 0.0)
+    for pid, v in n_var.items():
+        point[v] = float(sol.instances.get(pid, 0))
+    return point
+
+
+def _solve_model(problem: Problem, start: Solution | None = None) -> Solution:
+    """Build and solve one MILP for `problem` (already reduced), from `start` when given."""
     b = _Builder()
     T = problem.epoch_h
     pool_ids = sorted({o.pool for g in problem.groups for c in g.configs for opts in c.steps.values() for o in opts})
@@ -565,8 +586,11 @@ def _solve_model(problem: Problem) -> Solution:
         merged(cost_terms, -ACCURACY_COST_EPSILON)
         sense_max = True
 
-    start, warm_s = _warm_start(b, sense_max, problem, list(group_ys.values()))
-    h, elapsed = b.solve(sense_max, problem.mip_rel_gap, max(problem.time_limit_s - warm_s, 1e-3), start=start)
+    if start is not None:
+        point, warm_s = _point_of(start, len(b.cost), y_var, x_var, combo_var, n_var), 0.0
+    else:
+        point, warm_s = _warm_start(b, sense_max, problem, list(group_ys.values()))
+    h, elapsed = b.solve(sense_max, problem.mip_rel_gap, max(problem.time_limit_s - warm_s, 1e-3), start=point)
     elapsed += warm_s
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
