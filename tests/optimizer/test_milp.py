@@ -158,6 +158,8 @@ def test_independent_parts_are_solved_apart_with_the_same_optimum():
         assert all({g.id[0] for g in part.groups} in ({"x"}, {"y"}) for part in parts)
         got = solve(both)
         assert got.objective_value == pytest.approx(ea + eb, rel=1e-6)
+        # the parts solved at once on two threads: the same optimum
+        assert solve(replace(both, threads=2)).objective_value == pytest.approx(ea + eb, rel=1e-6)
         assert got.objective_value == pytest.approx(brute_force(both), rel=1e-6)
         assert set(got.config) == {g.id for g in both.groups}
 

@@ -125,6 +125,7 @@ def test_cost_budget_too_small_names_the_cheapest_plan():
     (lambda: make_plan(PlanRequest(demand=GOOD, budgets={"H100": 3})), "unknown hardware 'H100'"),
     (lambda: make_plan(PlanRequest(demand=GOOD, pue=0.9)), "PUE must be >= 1"),
     (lambda: make_plan(PlanRequest(demand=GOOD, objective="accuracy")), "cost budget"),
+    (lambda: make_plan(PlanRequest(demand=GOOD, solver_threads=0)), "solver threads must be at least 1"),
 ])
 def test_bad_inputs_get_clear_errors(bad, message):
     with pytest.raises(MurakkabError) as err:

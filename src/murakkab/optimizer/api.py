@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import dataclass, field, replace
@@ -76,6 +77,8 @@ class PlanRequest:
     hardware: tuple[str, ...] | None = None          # restrict to these hardware types
     mip_rel_gap: float = 1e-3
     time_limit_s: float = 60.0
+    # independent parts of the MILP solved at once; None: one per CPU (os.cpu_count())
+    solver_threads: int | None = None
     tiers: dict[str, list[TierSpec]] | None = None   # override derived tiers per workflow
     # demand names that are not built-in workflows (e.g. a tenant's upload "alice/my_vqa") -> the
     # workflow and the profiled workflow whose profiles it reuses
@@ -104,6 +107,9 @@ def _check_request(req: PlanRequest) -> None:
         raise MurakkabError(f"latency target utilisation must be in [0.1, 1] (got {req.latency_target_utilisation})")
     if not 0.5 <= req.latency_quantile < 1.0:
         raise MurakkabError(f"latency quantile must be in [0.5, 1) (got {req.latency_quantile})")
+    if req.solver_threads is not None and req.solver_threads < 1:
+        raise MurakkabError(f"solver threads must be at least 1 (got {req.solver_threads}; fix: 1, or leave unset "
+                            "for one per CPU)")
     if req.latency_wait_probability is not None and not 0 < req.latency_wait_probability <= 1:
         raise MurakkabError(f"latency wait probability must be in (0, 1] (got {req.latency_wait_probability}; "
                             "fix: e.g. 0.01, or 1 to turn the queueing bound off)")
@@ -260,7 +266,7 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
                for pid, p in pools.items()},
         objective=req.objective, epoch_h=req.epoch_s / 3600.0, pue=req.pue, alpha=req.alpha,
         budgets=dict(req.budgets), cost_budget_usd=req.cost_budget_usd, mip_rel_gap=req.mip_rel_gap,
-        time_limit_s=req.time_limit_s,
+        time_limit_s=req.time_limit_s, threads=req.solver_threads or os.cpu_count() or 1,
         allow_split=req.policy != "static")
     return Assembled(problem=problem, models=models, tiers=tiers, demand=demand, pools=pools)
 

@@ -96,6 +96,7 @@ class Problem:
     allow_split: bool = True                    # may a step's requests be split across pools
     mip_rel_gap: float = 1e-3
     time_limit_s: float = 60.0
+    threads: int = 1                            # independent parts solved at once (see `solve`)
 
 
 @dataclass(frozen=True)
@@ -414,22 +415,38 @@ def _combine(parts: list[Solution]) -> Solution:
 def solve(problem: Problem, start: Solution | None = None) -> Solution:
     """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint.
     `start`: a plan believed feasible (e.g. an earlier solution, topped up), handed to HiGHS as its
-    first incumbent; HiGHS drops it if it is not feasible here.
+    first incumbent; HiGHS drops it if it is not feasible here. `problem.threads` independent parts
+    are solved at once (each HiGHS run is single-threaded; HiGHS releases the GIL while it solves).
 
     Exact reductions first (dominated configurations and pools), then independent parts (groups
-    that share no pool) are solved one by one: smaller models, same optimum (`independent_parts`)."""
+    that share no pool) are solved apart: smaller models, same optimum (`independent_parts`). The
+    solve time reported is wall-clock, from the first part's start to the last part's end."""
     problem = drop_dominated_pools(drop_dominated_configs(problem))
     if problem.objective == "accuracy" and problem.cost_budget_usd is None:
         raise MurakkabError("the accuracy objective needs a cost budget (set cost_budget_usd per epoch)")
+    if problem.threads < 1:
+        raise MurakkabError(f"threads must be at least 1 (got {problem.threads})")
     parts = independent_parts(problem)
     if len(parts) == 1:
         return _solve_model(problem, start)
     started = time.perf_counter()
-    solutions = []
-    for part in parts:
+    # largest parts first, so that the longest solve starts at once
+    order = sorted(parts, key=lambda part: -sum(len(c.steps) for g in part.groups for c in g.configs))
+    threads = min(problem.threads, len(order))
+
+    def run(part: Problem) -> Solution:
         left = problem.time_limit_s - (time.perf_counter() - started)
-        solutions.append(_solve_model(replace(part, time_limit_s=max(left, 1e-3)), start))
-    return _combine(solutions)
+        return _solve_model(replace(part, time_limit_s=max(left, 1e-3)), start)
+
+    if threads == 1:
+        solutions = []
+        for part in order:
+            solutions.append(run(part))
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            solutions = list(pool.map(run, order))
+    return replace(_combine(solutions), solve_time_s=time.perf_counter() - started)
 
 
 def _warm_start(b: _Builder, sense_max: bool, problem: Problem,
