@@ -81,3 +81,27 @@ def test_the_plan_reports_the_solver_time_of_every_queueing_pass(monkeypatch):
     plan = make_plan(PlanRequest(demand=NIGHT, mip_rel_gap=1e-2))
     assert len(seen) >= 2          # the night plan needs a top-up, so at least one more pass runs
     assert plan.solve[0].solve_time_s == pytest.approx(sum(seen))
+
+
+def test_the_checker_holds_a_plan_to_its_own_wait_bound():
+    plan = make_plan(PlanRequest(demand=NIGHT, mip_rel_gap=1e-2))
+    assert check_plan(plan) == []
+    # the same pools judged against a far stricter bound than they were sized for: the checker objects
+    strict = plan.model_copy(update={"latency_wait_probability": 1e-9})
+    problems = check_plan(strict)
+    assert problems and all("waits with probability" in p for p in problems)
+
+
+def test_budgets_too_tight_for_the_bound_are_named_not_broken():
+    from murakkab.optimizer import InfeasiblePlan
+    free = make_plan(PlanRequest(demand=NIGHT, mip_rel_gap=1e-2, latency_wait_probability=1.0))
+    with_bound = make_plan(PlanRequest(demand=NIGHT, mip_rel_gap=1e-2))
+    assert sum(with_bound.totals.gpus_by_type.values()) > sum(free.totals.gpus_by_type.values())
+    # every GPU type capped at what the plan without the bound uses: the bound cannot fit, so no plan
+    # is returned (never one that breaks the bound or a budget), and the error says what to change
+    budgets = {hw: n for hw, n in free.totals.gpus_by_type.items()}
+    budgets.update({hw: 0 for hw in ("H100-80GB", "A100-80GB", "H200-141GB", "H100-80GB-CAP70")
+                    if hw not in budgets})
+    with pytest.raises(InfeasiblePlan) as err:
+        make_plan(PlanRequest(demand=NIGHT, mip_rel_gap=1e-2, budgets=budgets))
+    assert "latency_wait_probability" in str(err.value) or "budget" in str(err.value)

@@ -308,6 +308,7 @@ def wait_probability(req: PlanRequest) -> float:
 # solves with re-derived headroom, each topped up, the best kept. Measured (docs/benchmarks.md): passes 3
 # and 4 gained 0-0.9 % energy on the standard scenario and doubled its planning time
 MAX_QUEUEING_PASSES = 2
+MAX_QUEUEING_PASSES_WHEN_SHORT = 4   # while every pass so far broke a budget with its top-up
 LATENCY_COPY = "~latency"  # suffix of a pool id reserved for latency tiers (joint policy)
 
 
@@ -372,17 +373,21 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
     cost recomputed from the instance counts; the last one for the accuracy objective) is returned,
     with the solver time of every pass and the gap of its own MILP (the top-up is outside the MILP:
     the plan's optimality is that of the linear model it solved). The time limit holds for all passes
-    together. A top-up that would break a hardware budget is left out; the plan's notes then name the
-    pool."""
+    together. A top-up that would break a hardware budget is not made: that pass's plan is not used, and
+    more passes run (up to MAX_QUEUEING_PASSES_WHEN_SHORT) so that the MILP can move the load within the
+    budgets; if none fits, InfeasiblePlan names the pools and budgets."""
     from murakkab.optimizer.explain import InfeasiblePlan, explain
     wait_p = wait_probability(req)
     headroom: dict[str, float] = {}
-    candidates = []
+    candidates = []            # (asm, topped-up solution, what the budgets kept short: [] when none)
     models = None
     if req.policy == "joint" and wait_p < 1.0:
         models = {w: with_latency_copies(m) for w, m in _models(req).items()}
     spent = 0.0                # solver seconds over every pass: what the plan reports
-    for _ in range(MAX_QUEUEING_PASSES):
+    passes = 0
+    while passes < MAX_QUEUEING_PASSES or (passes < MAX_QUEUEING_PASSES_WHEN_SHORT
+                                           and not any(not short for _, _, short in candidates)):
+        passes += 1
         asm = assemble(req, pairs, pool_headroom=headroom, models=models)
         try:
             sol = milp.solve(replace(asm.problem, time_limit_s=max(asm.problem.time_limit_s - spent, 1e-3)),
@@ -397,12 +402,19 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
             return asm, sol
         need = queueing_need(asm, sol, req.alpha, wait_p)
         if all(sol.instances.get(pid, 0) >= n for pid, (n, _) in need.items()):
-            candidates.append((asm, sol))
+            candidates.append((asm, sol, []))
             break
-        candidates.append((asm, _top_up(req, asm, sol, need)))
+        candidates.append((asm, *_top_up(req, asm, sol, need)))
         # re-derived from this pass's loads; pools this pass left keep their last factor
         headroom = {**headroom, **{pid: n / (req.alpha * load) * (1 - 1e-9) for pid, (n, load) in need.items()}}
-    asm, sol = candidates[-1] if req.objective == "accuracy" else min(candidates, key=lambda c: _objective(req, *c))
+    valid = [(a, s) for a, s, short in candidates if not short]
+    if not valid:
+        short = candidates[-1][2]
+        raise InfeasiblePlan(
+            f"the hardware budgets leave latency-tier pools short of the instances that keep the chance a call "
+            f"waits at or below {wait_p:g} (Erlang C at the buffered peak): {'; '.join(short[:3])}. "
+            f"Fix: raise those budgets, or allow more waiting (latency_wait_probability, 1 turns the bound off)")
+    asm, sol = valid[-1] if req.objective == "accuracy" else min(valid, key=lambda c: _objective(req, *c))
     return asm, replace(sol, solve_time_s=spent)
 
 
@@ -430,11 +442,14 @@ def queueing_need(asm: Assembled, sol, alpha: float, wait_p: float) -> dict[str,
 
 
 def _top_up(req: PlanRequest, asm: Assembled, sol, need: dict[str, tuple[int, float]]):
+    """The solution with every pool raised to the instances the queueing bound needs, and the pools a
+    hardware budget kept from it (as sentences; empty when every top-up fits)."""
     instances = dict(sol.instances)
     used: dict[str, int] = {}
     for pid, n in instances.items():
         hw = asm.problem.pools[pid].hardware
         used[hw] = used.get(hw, 0) + n * asm.problem.pools[pid].units
+    short = []
     for pid, (n, _) in sorted(need.items()):
         extra = n - instances.get(pid, 0)
         if extra <= 0:
@@ -442,10 +457,12 @@ def _top_up(req: PlanRequest, asm: Assembled, sol, need: dict[str, tuple[int, fl
         cand = asm.problem.pools[pid]
         cap = req.budgets.get(cand.hardware)
         if cap is not None and used.get(cand.hardware, 0) + extra * cand.units > cap:
-            continue           # named by queueing_problems in the plan's notes
+            short.append(f"pool {pid} needs {n} instances ({extra * cand.units} more {cand.hardware}; budget "
+                         f"{cap}, {used.get(cand.hardware, 0)} in use)")
+            continue
         instances[pid] = n
         used[cand.hardware] = used.get(cand.hardware, 0) + extra * cand.units
-    return replace(sol, instances=instances)
+    return replace(sol, instances=instances), short
 
 
 def _check_budgets_overall(req: PlanRequest, plan: Plan) -> None:

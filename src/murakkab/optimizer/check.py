@@ -2,7 +2,8 @@
 
 It does not trust the MILP: it recomputes every step's latency and pool time from the plan's own
 tokens, TTFT, TPOT, throughput and tool profiles, then checks routing shares, tiers (accuracy,
-accuracy floor, latency on every DAG path), pooled capacity at the buffered peak, and budgets.
+accuracy floor, latency on every DAG path), pooled capacity at the buffered peak, the queueing bound
+of pools with a latency-tier user (Erlang C on that recomputed load), and budgets.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from murakkab.catalog import load_catalog
+from murakkab.optimizer.queueing import erlang_c
 from murakkab.plan import Plan
 from murakkab.profiles.schema import TokenStats, Source
 from murakkab.profiles.store import load_profiles
@@ -36,6 +38,8 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
     problems: list[str] = []
     pools = {p.id: p for p in plan.pools}
     load: dict[str, float] = defaultdict(float)
+    peak: dict[str, float] = defaultdict(float)      # buffered peak load without utilisation headroom
+    latency_users: set[str] = set()
     for r in plan.routes:
         where = f"{r.workflow}/{r.tier.key}"
         step_latency: dict[str, float] = {}
@@ -73,6 +77,9 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
                 pool_latency[(s.task, ps.pool)] = latency
                 headroom = 1.0 / plan.latency_target_utilisation if r.tier.metric == "latency" else 1.0
                 load[ps.pool] += plan.alpha * r.rate_peak_rps * ps.share * busy * headroom
+                peak[ps.pool] += plan.alpha * r.rate_peak_rps * ps.share * busy
+                if r.tier.metric == "latency":
+                    latency_users.add(ps.pool)
             step_latency[s.task] = worst
         if plan.policy == "static":
             continue  # the static baseline serves every tier with one configuration: no SLO is promised
@@ -97,6 +104,14 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
         if offered > pools[pid].instances * (1 + 1e-6) + TOL:
             problems.append(f"pool {pid}: buffered peak load {offered:.3f} instance-s/s exceeds its "
                             f"{pools[pid].instances} instances")
+        elif pid in latency_users and plan.latency_wait_probability < 1.0 and pools[pid].instances > 0:
+            # the queueing bound on the recomputed buffered peak load: a slot is held for its call's share
+            # of the instance's time, so the offered Erlangs are load × slots per instance
+            slots = pools[pid].max_num_seqs if pools[pid].kind == "model" else pools[pid].concurrency
+            wait = erlang_c(pools[pid].instances * slots, peak[pid] * slots)
+            if wait > plan.latency_wait_probability + 1e-9:
+                problems.append(f"pool {pid}: an arriving call waits with probability {wait:.4f} at the buffered "
+                                f"peak, above the plan's {plan.latency_wait_probability:g}")
     catalog = load_catalog()
     used: dict[str, int] = defaultdict(int)
     for p in plan.pools:

@@ -29,6 +29,27 @@ def _nearest_latency_tier(tiers, achievable: float) -> str:
     return f"latency:{best.name} (<= {best.threshold:g} s)"
 
 
+def _without_budgets(req, asm):
+    """The plan the request would get with no hardware budgets (its solution and pool candidates), sized
+    the way the real plan is: with the queueing bound's top-ups when the request has it on. None when
+    even that has no plan."""
+    from murakkab.optimizer.api import group_id, solve_queueing, wait_probability
+    objective = "cost" if req.objective == "accuracy" else asm.problem.objective
+    if req.policy != "static" and wait_probability(req) < 1.0:
+        ids = {g.id for g in asm.problem.groups}
+        pairs = sorted(k for k in req.demand if group_id(*k) in ids)
+        try:
+            asm_free, sol = solve_queueing(replace(req, budgets={}, objective=objective, cost_budget_usd=None), pairs)
+        except MurakkabError:
+            return None, None
+        return sol, asm_free.problem.pools
+    try:
+        sol = milp.solve(replace(asm.problem, budgets={}, objective=objective, cost_budget_usd=None))
+    except milp.InfeasibleProblem:
+        return None, None
+    return sol, asm.problem.pools
+
+
 def explain(req, asm, exc: Exception) -> str:
     """Why `asm.problem` has no solution: per-group SLOs first, then budgets, then the cost budget."""
     from murakkab.optimizer.api import eligible_configs
@@ -59,15 +80,11 @@ def explain(req, asm, exc: Exception) -> str:
         return "no plan meets every SLO. " + " | ".join(problems)
     # Every group can be served alone: a budget binds. Solve without hardware budgets to size the need.
     if asm.problem.budgets:
-        try:
-            free = milp.solve(replace(asm.problem, budgets={}, objective="cost" if req.objective == "accuracy"
-                                      else asm.problem.objective, cost_budget_usd=None))
-        except milp.InfeasibleProblem:
-            free = None
+        free, pools = _without_budgets(req, asm)
         if free is not None:
             need: dict[str, int] = {}
             for pid, n in free.instances.items():
-                p = asm.problem.pools[pid]
+                p = pools[pid]
                 need[p.hardware] = need.get(p.hardware, 0) + n * p.units
             over = {h: need.get(h, 0) for h, cap in asm.problem.budgets.items() if need.get(h, 0) > cap}
             text = ", ".join(f"{h}={n}" for h, n in sorted(need.items()))

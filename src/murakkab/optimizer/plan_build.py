@@ -162,6 +162,9 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
                 pue=req.pue, token_percentile_capacity=req.capacity_percentile,
                 latency_quantile=req.latency_quantile, alpha=req.alpha,
                 latency_target_utilisation=req.latency_target_utilisation if req.policy != "static" else 1.0,
+                latency_wait_probability=(1.0 if req.policy == "static" else req.latency_wait_probability
+                                          if req.latency_wait_probability is not None
+                                          else 1.0 - req.latency_quantile),
                 routes=routes, pools=pools,
                 totals=PlanTotals(gpus_by_type=dict(gpus), cpu_nodes_by_type=dict(cpus),
                                   energy_kwh_per_epoch=energy_wh / 1000.0,

@@ -163,6 +163,9 @@ class Plan(BaseModel):
     latency_quantile: float = 0.99                 # latency SLOs are planned at this quantile
     alpha: float = 1.15                            # peak buffer applied to capacity
     latency_target_utilisation: float = 1.0        # latency-tier load counts 1/this against capacity
+    # pools with a latency-tier user: an arriving call finds every slot busy (Erlang C at the buffered
+    # peak) with at most this probability; 1.0: no queueing bound (plans before it, static)
+    latency_wait_probability: float = 1.0
     routes: list[Route]
     pools: list[Pool]
     totals: PlanTotals
