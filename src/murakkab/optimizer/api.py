@@ -115,7 +115,9 @@ def _check_request(req: PlanRequest) -> None:
                             "fix: e.g. 0.01, or 1 to turn the queueing bound off)")
 
 
-def _models(req: PlanRequest) -> dict[str, WorkflowModel]:
+def _models(req: PlanRequest, latency_copies: bool = False) -> dict[str, WorkflowModel]:
+    """The workflow models of the request's demand; with `latency_copies`, each with its latency twins
+    (`with_latency_copies`; cached with the built-in models)."""
     names = sorted({w for w, _ in req.demand})
     allowed = set(req.hardware) | {h for h, hw in load_catalog().hardware.items() if hw.kind == "cpu"} \
         if req.hardware else None
@@ -127,9 +129,11 @@ def _models(req: PlanRequest) -> dict[str, WorkflowModel]:
             out[w] = workflow_model(reused.workflow, latency_quantile=req.latency_quantile,
                                     capacity_percentile=req.capacity_percentile, hardware_allowed=allowed,
                                     profiles=reused.profiles)
+            if latency_copies:
+                out[w] = with_latency_copies(out[w])
         else:
             out[w] = _cached_model(base_workflow(w), req.latency_quantile, req.capacity_percentile,
-                                   tuple(sorted(allowed)) if allowed else None)
+                                   tuple(sorted(allowed)) if allowed else None, latency_copies)
     return out
 
 
@@ -146,7 +150,9 @@ def _profiled_as(req: PlanRequest, name: str) -> str:
 
 @cache
 def _cached_model(workflow: str, latency_quantile: float, capacity_percentile: str,
-                  allowed: tuple[str, ...] | None) -> WorkflowModel:
+                  allowed: tuple[str, ...] | None, latency_copies: bool = False) -> WorkflowModel:
+    if latency_copies:
+        return with_latency_copies(_cached_model(workflow, latency_quantile, capacity_percentile, allowed))
     return workflow_model(workflow, latency_quantile=latency_quantile, capacity_percentile=capacity_percentile,
                           hardware_allowed=set(allowed) if allowed else None)
 
@@ -382,7 +388,7 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
     candidates = []            # (asm, topped-up solution, what the budgets kept short: [] when none)
     models = None
     if req.policy == "joint" and wait_p < 1.0:
-        models = {w: with_latency_copies(m) for w, m in _models(req).items()}
+        models = _models(req, latency_copies=True)
     spent = 0.0                # solver seconds over every pass: what the plan reports
     passes = 0
     while passes < MAX_QUEUEING_PASSES or (passes < MAX_QUEUEING_PASSES_WHEN_SHORT
