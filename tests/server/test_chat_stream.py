@@ -53,7 +53,7 @@ def test_openai_client_receives_the_answer_token_by_token(tmp_path):
     # the pieces came as the tokens were decoded, not at the end: from the first chunk to the last
     # 6 x 13 + 9 = 87 tokens were decoded at 0.01 model s each. Sent at the end they would arrive
     # within milliseconds; half the decode time is the bound, as a loaded machine can delay the client's
-    # read of the first chunk (seen once in a full run, the client a few ms short of the whole span)
+    # read of the first chunk (this test failed once, unexplained, in a run under load; it passed alone)
     assert arrivals[-1] - arrivals[0] >= 0.5 * 87 * 0.01 * SCALE
     assert last.choices[0].finish_reason == "stop"
     assert last.usage.completion_tokens == 100 == job["result"]["tokens_out"]
