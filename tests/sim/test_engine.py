@@ -169,3 +169,15 @@ def test_calls_for_a_pool_a_replan_retired_run_on_the_current_routes_pool(b):
     res = sim.run()
     assert res.unfinished == 0
     assert [r.latency_s for r in res.requests] == pytest.approx([6.0] * 3)
+
+
+def test_a_new_instance_takes_its_share_of_the_queued_calls(b):
+    # one 1-slot tool instance (1 s per call) and four calls at 0 s: one runs, three queue. A second
+    # instance is ready at 0.5 s and the queue is dealt again, oldest first, to the least loaded:
+    # B takes the 2nd call at 0.5 (done 1.5), A keeps the 3rd (done 2), B the 4th (done 2.5).
+    # Left where they queued, the calls would finish at 1, 2, 3, 4 s with B idle.
+    p = b.plan([b.route([b.tool_step("x", "t", 1.0)])], [b.tool_pool(concurrency=1)])
+    sim = Simulator(p, _arr([0.0] * 4), horizon_s=10)
+    sim.add_instances("t", 1, ready_at=0.5)
+    res = sim.run()
+    assert sorted(r.latency_s for r in res.requests) == pytest.approx([1.0, 1.5, 2.0, 2.5])

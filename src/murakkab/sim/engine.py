@@ -36,6 +36,7 @@ CurveResolver = Callable[[Pool], InstanceCurve]
 _EPS = 1e-9
 _PREFILL, _DECODE, _TOOL, _OTHER = 0, 1, 2, 3        # event kinds (see Simulator._push)
 _LOAD = operator.attrgetter("load")
+_SUBMITTED = operator.attrgetter("t_submit")
 # min(key=load) returns the first instance of least load: the tie rule of policy.router.least_loaded
 _min, _heappush, _exp = min, heapq.heappush, math.exp
 
@@ -311,12 +312,24 @@ class Simulator:
                 self._push(ready_at, self._on_ready, inst)
 
     def _on_ready(self, inst) -> None:
+        """A new instance joins its pool's routing. Calls waiting for a slot, whether for any instance
+        (the pool had none ready) or in another instance's queue, are dealt again, oldest first, to the
+        least-loaded instances: otherwise a backlog stays on the instances it queued at while the new one
+        idles (and the autoscaler, seeing that queue, keeps adding instances)."""
         if inst.draining:
             return
         prt = inst.pool
         prt.routable.append(inst)
-        while prt.pending:
-            call = prt.pending.popleft()
+        waiting = list(prt.pending)
+        prt.pending.clear()
+        for other in prt.routable:
+            if other is not inst and other.queue:
+                waiting.extend(other.queue)
+                other.load -= len(other.queue)
+                other.queue.clear()
+        if len(waiting) > 1:
+            waiting.sort(key=_SUBMITTED)    # stable: calls of one instant keep their order
+        for call in waiting:
             self._submit(least_loaded(prt.routable), call)
 
     def _drain(self, prt: _PoolRT, n: int) -> None:
