@@ -761,29 +761,8 @@ class Simulator:
                             dirty.append(inst)
                     else:
                         inst.version = -1
-                    node_w, price = inst.pool.node_w, inst.pool.price
-                    for c in done:   # `_call_done` inlined
-                        req, s = c.req, c.step
-                        inst_s, gpu_j, inp, out = c.inst_s, c.gpu_j, c.inp, c.out
-                        node_j, cost = node_w * inst_s, price * inst_s
-                        req.gpu_j += gpu_j
-                        req.node_j += node_j
-                        req.cost += cost
-                        req.tok_in += inp
-                        req.tok_out += out
-                        s.gpu_j += gpu_j
-                        s.node_j += node_j
-                        s.cost += cost
-                        s.tok_in += inp
-                        s.tok_out += out
-                        st = req.state[s.idx]
-                        st[1] -= 1
-                        if st[1] == 0:
-                            st[0] -= 1
-                            if st[0] > 0:
-                                self._round(req, s)
-                            else:
-                                self._step_done(req, s)
+                    for c in done:
+                        self._call_done(c)
                 elif kind == _TOOL:
                     call = obj
                     tinst = call.inst
