@@ -40,6 +40,8 @@ cdef class Instance:
     cdef public bint draining, released, dirty
     cdef public EnergyBins bins
 
+    @cython.locals(e=double, bins=EnergyBins)
+    cdef double _charge(self, double t0, double now, double dt, double power)
     cpdef advance(self, double now)
 
 
@@ -51,12 +53,12 @@ cdef class ModelInstance(Instance):
     cdef public object pre
 
     @cython.locals(t0=double, dt=double, busy=long, p=double, e=double, nd=long, w=double, rd=double, pw=double,
-                   rp=double, r=double, k=double, bins=EnergyBins)
+                   rp=double, r=double, k=double)
     cpdef advance(self, double now)
 
 
 cdef class ToolInstance(Instance):
     cdef public double p_idle, p_busy, A_e, A_t
 
-    @cython.locals(t0=double, dt=double, b=long, p=double, e=double, bins=EnergyBins)
+    @cython.locals(t0=double, dt=double, b=long, p=double, e=double)
     cpdef advance(self, double now)

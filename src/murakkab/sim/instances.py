@@ -85,6 +85,21 @@ class Instance:
         self.dirty = False                 # decode-done event awaiting the engine's flush
         self.intervals = [] if record_intervals else None   # (t0, t1, power, {call: Tokens}) for checks
 
+    def _charge(self, t0: float, now: float, dt: float, power: float) -> float:
+        """Book the energy of [t0, now) (dt = now − t0) at `power` W: the instance's total, its time bins
+        and, with no slot occupied, its idle energy and time. Returns the joules."""
+        e = power * dt
+        self.energy_j += e
+        bins = self.bins
+        if bins.start <= t0 and now <= bins.end:
+            bins.j[bins.cur] += e
+        else:
+            bins.add(t0, now, power)
+        if self.busy == 0:
+            self.idle_j += e
+            self.idle_s += dt
+        return e
+
     def advance(self, now: float) -> None:
         """Account [t_last, now) at the current occupancy (each kind of instance defines it)."""
         raise NotImplementedError
@@ -121,16 +136,8 @@ class ModelInstance(Instance):
         self.t_last = now
         busy = self.busy
         p = self.power[busy]
-        e = p * dt
-        self.energy_j += e
-        bins = self.bins
-        if bins.start <= t0 and now <= bins.end:
-            bins.j[bins.cur] += e
-        else:
-            bins.add(t0, now, p)
+        e = self._charge(t0, now, dt, p)
         if busy == 0:
-            self.idle_j += e
-            self.idle_s += dt
             if self.intervals is not None:
                 self.intervals.append((t0, now, p, {}))
             return
@@ -192,17 +199,8 @@ class ToolInstance(Instance):
         self.t_last = now
         b = self.busy
         p = self.p_idle + (self.p_busy - self.p_idle) * b / self.slots
-        e = p * dt
-        self.energy_j += e
-        bins = self.bins
-        if bins.start <= t0 and now <= bins.end:
-            bins.j[bins.cur] += e
-        else:
-            bins.add(t0, now, p)
-        if b == 0:
-            self.idle_j += e
-            self.idle_s += dt
-        else:
+        e = self._charge(t0, now, dt, p)
+        if b:
             self.A_e += e / b
             self.A_t += dt / b
         if self.intervals is not None:
