@@ -21,6 +21,10 @@ cdef long _PREFILL, _DECODE, _TOOL, _OTHER
 cdef double _EPS
 
 
+@cython.locals(n=Py_ssize_t, j=Py_ssize_t)
+cdef object _pick(list routable, list loads)
+
+
 cdef class _PoolRT:
     cdef public object plan, id, kind, curve, pending, hw, wdec
     cdef public list instances, routable

@@ -37,6 +37,19 @@ _EPS = 1e-9
 _PREFILL, _DECODE, _TOOL, _OTHER = 0, 1, 2, 3        # event kinds (see Simulator._push)
 _LOAD = operator.attrgetter("load")
 _SUBMITTED = operator.attrgetter("t_submit")
+
+
+def _pick(routable: list, loads: list | None):
+    """The least-loaded instance for the next call of a round (None when none is routable). `loads`,
+    when given, holds the instances' loads read once for the round; the pick is counted in it."""
+    n = len(routable)
+    if n == 1:
+        return routable[0]
+    if loads is not None:
+        j = loads.index(_min(loads))
+        loads[j] += 1
+        return routable[j]
+    return _min(routable, key=_LOAD) if n else None
 # min(key=load) returns the first instance of least load: the tie rule of policy.router.least_loaded
 _min, _heappush, _exp = min, heapq.heappush, math.exp
 
@@ -505,14 +518,7 @@ class Simulator:
                     if out < 1:
                         out = 1
                 call = Call(req, s, inp, out, 0.0, now)
-                if n == 1:
-                    inst = routable[0]
-                elif loads is not None:
-                    j = loads.index(_min(loads))
-                    loads[j] += 1
-                    inst = routable[j]
-                else:
-                    inst = _min(routable, key=_LOAD) if n else None
+                inst = _pick(routable, loads)
                 if inst is None:
                     self._strand(prt, call)
                     continue
@@ -545,14 +551,7 @@ class Simulator:
             service = s.services[k]
             for _ in range(n_par):
                 call = Call(req, s, 0.0, 0, service, now)
-                if n == 1:
-                    tinst = routable[0]
-                elif loads is not None:
-                    j = loads.index(_min(loads))
-                    loads[j] += 1
-                    tinst = routable[j]
-                else:
-                    tinst = _min(routable, key=_LOAD) if n else None
+                tinst = _pick(routable, loads)
                 if tinst is None:
                     self._strand(prt, call)
                     continue
