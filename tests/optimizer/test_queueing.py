@@ -8,7 +8,7 @@ import pytest
 from murakkab.errors import MurakkabError
 from murakkab.optimizer import Demand, PlanRequest, make_plan
 from murakkab.optimizer.check import check_plan
-from murakkab.optimizer.queueing import erlang_c, instances_for_wait, queueing_problems
+from murakkab.optimizer.queueing import erlang_c, instances_for_wait
 
 
 def textbook_c(c: int, a: float) -> float:
@@ -48,8 +48,8 @@ NIGHT = {(w, t): Demand(peak_rps=0.54 * s * 1.3, avg_rps=0.54 * s)
 @pytest.mark.parametrize("policy", ["joint", "per-workflow"])
 def test_plans_meet_the_wait_bound_and_the_checker(policy):
     plan = make_plan(PlanRequest(demand=NIGHT, policy=policy, mip_rel_gap=1e-2))
-    assert check_plan(plan) == []
-    assert queueing_problems(plan, 0.01) == []
+    assert plan.latency_wait_probability == pytest.approx(0.01)
+    assert check_plan(plan) == []          # capacity, tiers and the wait bound, on the checker's own loads
     # under the bound no pool is shared by a latency tier and an accuracy tier (joint: latency copies)
     for p in plan.pools:
         kinds = {u.tier.split(":")[0] for u in p.users}
@@ -58,7 +58,8 @@ def test_plans_meet_the_wait_bound_and_the_checker(policy):
 
 def test_without_the_bound_a_small_latency_pool_lets_calls_wait():
     plan = make_plan(PlanRequest(demand=NIGHT, mip_rel_gap=1e-2, latency_wait_probability=1.0))
-    problems = queueing_problems(plan, 0.01)
+    # the same plan held to the default bound by the independent checker
+    problems = check_plan(plan.model_copy(update={"latency_wait_probability": 0.01}))
     # e.g. whisper: 1 instance × 4 slots at 0.68 instance-s/s × alpha 1.15 = 3.1 Erlangs: C(4, 3.1) ≈ 0.37
     assert any("whisper_stt" in p for p in problems)
 

@@ -283,11 +283,10 @@ def make_plan(req: PlanRequest) -> Plan:
     started = time.time()
     plan = _make_plan(req, started)
     if req.policy != "static" and wait_probability(req) < 1.0:
-        from murakkab.optimizer.queueing import queueing_problems
         wait_p = wait_probability(req)
         bound = [f"pools with a latency-tier user sized so an arriving call waits with probability <= {wait_p:g} "
                  f"at the buffered peak (Erlang C on instances x slots; assumes Poisson arrivals)"]
-        plan = plan.model_copy(update={"notes": plan.notes + bound + queueing_problems(plan, wait_p)})
+        plan = plan.model_copy(update={"notes": plan.notes + bound})
     reused = [f"{w}: planned with the workflow profiles of '{r.profiles}' (same tasks, capabilities and edges)"
               for w, r in sorted(req.workflows.items()) if any(d == w for d, _ in req.demand)]
     return plan.model_copy(update={"notes": reused + plan.notes}) if reused else plan

@@ -50,27 +50,3 @@ def instances_for_wait(slots: int, offered: float, wait_probability: float) -> i
     while erlang_c(n * slots, offered) > wait_probability:
         n += 1
     return n
-
-
-def pool_offered_erlangs(pool, alpha: float) -> float:
-    """A plan pool's load at the buffered peak in Erlangs of slot time: alpha × instance-seconds per
-    second × slots per instance (a slot is held for its call's share of the instance's time)."""
-    return alpha * pool.busy_s_per_s_peak * _slots(pool)
-
-
-def _slots(pool) -> int:
-    return pool.max_num_seqs if pool.kind == "model" else pool.concurrency
-
-
-def queueing_problems(plan, wait_probability: float) -> list[str]:
-    """An independent check of a built Plan: every pool with a latency-tier user whose chance that an
-    arriving call waits (Erlang C at the buffered peak) exceeds `wait_probability`, as sentences."""
-    out = []
-    for p in plan.pools:
-        if not any(u.tier.startswith("latency:") for u in p.users) or p.instances < 1:
-            continue
-        c = erlang_c(p.instances * _slots(p), pool_offered_erlangs(p, plan.alpha))
-        if c > wait_probability + 1e-9:
-            out.append(f"pool {p.id}: an arriving call waits with probability {c:.3f} at the buffered peak, "
-                       f"above {wait_probability:g} ({p.instances} instances x {_slots(p)} slots)")
-    return out
