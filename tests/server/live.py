@@ -9,6 +9,8 @@ import time
 
 import httpx
 
+from murakkab.runtime.journal import Journal
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -30,3 +32,12 @@ def start_server(args: list[str], port: int, log) -> subprocess.Popen:
             raise AssertionError(f"server exited: {open(log.name).read()[-2000:]}")
     proc.kill()
     raise AssertionError("server did not come up in 90 s")
+
+
+def tenant_headers(db, name: str, max_concurrency: int | None = None) -> dict[str, str]:
+    """Add tenant `name` to the journal at `db` (before the server opens it) and return the HTTP
+    headers that authenticate as it."""
+    j = Journal(str(db))
+    key = j.add_tenant(name) if max_concurrency is None else j.add_tenant(name, max_concurrency=max_concurrency)
+    j.close()
+    return {"Authorization": f"Bearer {key}"}

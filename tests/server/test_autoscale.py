@@ -15,9 +15,8 @@ import time
 
 import httpx
 
-from murakkab.runtime.journal import Journal
 from tests.runtime import worlds
-from tests.server.live import free_port, start_server
+from tests.server.live import free_port, start_server, tenant_headers
 
 N = 400
 SCALE = 0.01
@@ -31,10 +30,7 @@ def _pool_m(c: httpx.Client) -> dict:
 def test_a_burst_scales_the_pool_out_after_window_and_provisioning_and_back_in_when_it_ends(tmp_path):
     db, plan_file = tmp_path / "j.db", tmp_path / "plan.json"
     plan_file.write_text(worlds.hand_plan(model_instances=1).to_json())
-    j = Journal(str(db))
-    key = j.add_tenant("acme", max_concurrency=10_000)
-    j.close()
-    h = {"Authorization": f"Bearer {key}"}
+    h = tenant_headers(db, "acme", max_concurrency=10_000)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_server(["--db", str(db), "--plan", str(plan_file), "--time-scale", str(SCALE), "--autoscale",

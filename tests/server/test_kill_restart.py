@@ -9,17 +9,14 @@ import httpx
 
 from murakkab.runtime.journal import Journal
 from tests.runtime import worlds
-from tests.server.live import free_port, start_server
+from tests.server.live import free_port, start_server, tenant_headers
 
 
 def test_sigkill_under_load_loses_no_accepted_request(tmp_path):
     db = tmp_path / "j.db"
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(worlds.hand_plan(model_instances=2).to_json())
-    j = Journal(str(db))
-    key = j.add_tenant("acme", max_concurrency=1000)
-    j.close()
-    h = {"Authorization": f"Bearer {key}"}
+    h = tenant_headers(db, "acme", max_concurrency=1000)
     port = free_port()
     log = open(tmp_path / "server.log", "w")
     proc = start_server(["--db", str(db), "--plan", str(plan_file), "--time-scale", "0.2"], port, log)

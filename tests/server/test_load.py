@@ -10,7 +10,7 @@ import httpx
 
 from murakkab.runtime.journal import Journal
 from tests.runtime import worlds
-from tests.server.live import free_port, start_server
+from tests.server.live import free_port, start_server, tenant_headers
 
 N, CONCURRENCY = 2000, 200
 
@@ -19,9 +19,7 @@ def test_2000_requests_at_200_concurrent_none_lost(tmp_path):
     db = tmp_path / "j.db"
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(worlds.hand_plan(model_instances=4).to_json())
-    j = Journal(str(db))
-    key = j.add_tenant("load", max_concurrency=CONCURRENCY)
-    j.close()
+    h = tenant_headers(db, "load", max_concurrency=CONCURRENCY)
     port = free_port()
     log = open(tmp_path / "server.log", "w")
     proc = start_server(["--db", str(db), "--plan", str(plan_file), "--time-scale", "0.001"], port, log)
@@ -29,7 +27,7 @@ def test_2000_requests_at_200_concurrent_none_lost(tmp_path):
     async def drive():
         sem = asyncio.Semaphore(CONCURRENCY)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120,
-                                     headers={"Authorization": f"Bearer {key}"},
+                                     headers=h,
                                      limits=httpx.Limits(max_connections=CONCURRENCY)) as c:
             async def one(i):
                 async with sem:

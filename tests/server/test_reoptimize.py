@@ -16,7 +16,7 @@ import pytest
 from murakkab.optimizer.api import Demand, PlanRequest, make_plan
 from murakkab.plan.schema import Plan
 from murakkab.runtime.journal import Journal
-from tests.server.live import free_port, start_server
+from tests.server.live import free_port, start_server, tenant_headers
 
 RS, VQ = ("reasoning", "accuracy:good"), ("video_qa", "accuracy:good")
 N = 150
@@ -46,10 +46,7 @@ def test_an_epoch_with_a_new_arrival_mix_installs_a_new_plan_and_the_fleet_follo
                                     mip_rel_gap=1e-2, time_limit_s=10))
     db, plan_file = tmp_path / "j.db", tmp_path / "plan.json"
     plan_file.write_text(initial.to_json())
-    j = Journal(str(db))
-    key = j.add_tenant("admin", max_concurrency=1000)
-    j.close()
-    h = {"Authorization": f"Bearer {key}"}
+    h = tenant_headers(db, "admin", max_concurrency=1000)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(tmp_path / "server.log", "w")
