@@ -81,3 +81,12 @@ def test_bad_options_are_clear_errors(tmp_path):
     res = CliRunner().invoke(app, ["demo", "--hours", "0", "--out", str(tmp_path / "x")])
     assert res.exit_code == 2 and "--hours must be > 0" in res.output
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("bad", [{"replan_check_s": 0.0}, {"replan_deviation": -0.1},
+                                 {"latency_wait_probability": 1.5}])
+def test_bad_scenario_settings_are_refused_before_any_planning(bad):
+    from murakkab.errors import MurakkabError
+    from murakkab.sim.demo import DemoScenario
+    with pytest.raises(MurakkabError, match=next(iter(bad))):
+        DemoScenario(**bad)

@@ -73,6 +73,14 @@ class DemoScenario:
             raise MurakkabError(f"--hours must be > 0, got {self.hours}")
         if not self.scale > 0:
             raise MurakkabError(f"--scale must be > 0, got {self.scale} (fix: e.g. 0.5 for half the traffic)")
+        if self.replan_check_s is not None and not self.replan_check_s > 0:
+            raise MurakkabError(f"replan_check_s must be > 0 seconds or None (off), got {self.replan_check_s}")
+        if not self.replan_deviation > 0:
+            raise MurakkabError(f"replan_deviation must be > 0 (a fraction above the forecast, e.g. 0.15), "
+                                f"got {self.replan_deviation}")
+        if self.latency_wait_probability is not None and not 0 < self.latency_wait_probability <= 1:
+            raise MurakkabError(f"latency_wait_probability must be in (0, 1] (1 turns the queueing bound off), "
+                                f"got {self.latency_wait_probability}")
 
     @property
     def horizon_s(self) -> float:
