@@ -7,23 +7,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from murakkab.cli_common import err_console, fail
 from murakkab.errors import MurakkabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Serve agentic workflows with the least energy, cost and hardware that meets each SLO.")
 console = Console()
-err_console = Console(stderr=True)
 
 
 @app.callback()
 def _root() -> None:
     """Serve agentic workflows with the least energy, cost and hardware that meets each SLO."""
-
-
-def fail(exc: MurakkabError) -> None:
-    """Print a user error as one clear line and exit non-zero."""
-    err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
 
 
 def catalog_tables():
@@ -173,7 +167,7 @@ from murakkab.sim.cli import simulate as _simulate  # noqa: E402  (heavy imports
 
 app.command("simulate")(_simulate)
 
-from murakkab.sim.demo_cli import demo as _demo  # noqa: E402  (heavy imports stay inside the command)
+from murakkab.experiments.demo_cli import demo as _demo  # noqa: E402  (heavy imports stay inside the command)
 
 app.command("demo")(_demo)
 

@@ -1,6 +1,6 @@
 """Published v1 figures against the default estimate, and the comparison arithmetic.
 
-Expected values are the paper's published figures (papers.md §3), not this code's output."""
+Expected values are the paper's published figures (arXiv 2509.20241 v1), not this code's output."""
 
 import pytest
 

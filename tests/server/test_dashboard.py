@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from murakkab.policy.slo import SloRule
 from murakkab.server.dashboard_state import JobRow, TierRule, attainment, instance_power_w, series, slo_met
 
 NOW = 10_000.0
@@ -15,8 +16,8 @@ def job(i, tier="latency:good", status="completed", created=NOW - 5, updated=NOW
                   {"latency_s": latency, "energy_wh": wh} if status == "completed" else None, None)
 
 
-RULES = {("wf", "latency:good"): TierRule("wf", "latency:good", "latency", 2.0, 70.0),
-         ("wf", "accuracy:good"): TierRule("wf", "accuracy:good", "accuracy", 80.0, 85.0)}
+RULES = {("wf", "latency:good"): TierRule("wf", "latency:good", SloRule("latency", 2.0, None, 70.0)),
+         ("wf", "accuracy:good"): TierRule("wf", "accuracy:good", SloRule("accuracy", 80.0, None, 85.0))}
 
 
 def test_slo_rules_latency_threshold_route_accuracy_and_failures():
@@ -24,6 +25,10 @@ def test_slo_rules_latency_threshold_route_accuracy_and_failures():
     assert slo_met(job(1, latency=2.0), lat) and not slo_met(job(2, latency=2.01), lat)
     assert slo_met(job(3, tier="accuracy:good", latency=99), acc)          # route 85% >= 80%
     assert not slo_met(job(4, status="failed"), lat)
+    # the simulator's rule: a latency tier also needs its route at the tier's accuracy floor
+    below_floor = TierRule("wf", "latency:good", SloRule("latency", 2.0, 75.0, 70.0))
+    assert not slo_met(job(5, latency=1.0), below_floor)
+    assert below_floor.slo == "latency <= 2 s (accuracy >= 75%)"
 
 
 def test_attainment_and_rates_over_the_window():

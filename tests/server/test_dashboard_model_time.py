@@ -7,6 +7,7 @@ import pytest
 
 from murakkab.runtime.service import Runtime, RuntimeConfig
 from murakkab.server.dashboard import runtime_state
+from murakkab.policy.slo import SloRule
 from murakkab.server.dashboard_state import JobRow, TierRule, slo_met
 from tests.runtime import worlds
 
@@ -50,7 +51,7 @@ def test_latency_attainment_uses_model_time(tmp_path):
 
 
 def test_results_without_model_time_fall_back_to_wall_clock():
-    rule = TierRule("wf", "latency:good", "latency", 2.0, 70.0)
+    rule = TierRule("wf", "latency:good", SloRule("latency", 2.0, None, 70.0))
     job = lambda result: JobRow("j", "wf", "latency:good", "completed", 0.0, 1.0, result, None)  # noqa: E731
     assert not slo_met(job({"latency_s": 0.02, "model_latency_s": 2.5}), rule)
     assert slo_met(job({"latency_s": 1.5}), rule)                                     # an older journal entry

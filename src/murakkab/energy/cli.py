@@ -9,17 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from murakkab.cli_common import fail
 from murakkab.errors import MurakkabError
 
 energy_app = typer.Typer(add_completion=False, no_args_is_help=True,
                          help="Per-query energy estimate, fleet projection, carbon; validation of the instance model.")
 console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(exc: MurakkabError) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=2)
+_fail = fail
 
 
 def _wh(x: float) -> str:

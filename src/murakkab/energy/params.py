@@ -1,6 +1,7 @@
 """Parameters of the per-query energy estimate (arXiv 2509.20241 v1 methodology), with sources.
 
-Defaults reproduce the paper's v1 parameter table (papers.md §3). Every field can be overridden
+Defaults reproduce the paper's v1 parameter table (8xH100 node at 11.3 kW peak, node power log-normal
+around 0.7 of peak, PUE 1.05-1.40, exponential output lengths). Every field can be overridden
 from the command line or a YAML file; `PARAM_SOURCES` says where each default comes from.
 """
 
@@ -17,7 +18,7 @@ from murakkab.errors import MurakkabError
 SCENARIO_OUTPUT_MEDIAN = {"chat": 300.0, "reasoning": 5000.0}
 DEFAULT_THROUGHPUT_FAMILY = "Llama-3.1-405B-Instruct"
 
-PAPER = "arXiv 2509.20241 v1 (papers.md §3)"
+PAPER = "arXiv 2509.20241 v1"
 PARAM_SOURCES: dict[str, str] = {
     "output_median_tokens": f"{PAPER}: exponential, median 300 (chat) / 5,000 (test-time scaling)",
     "long_output_median_tokens": f"{PAPER}: test-time scaling median 5,000",

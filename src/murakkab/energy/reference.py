@@ -1,4 +1,5 @@
-"""Reference figures of arXiv 2509.20241 v1 (papers.md §3) and their side-by-side comparison.
+"""Reference figures of arXiv 2509.20241 v1 (Oviedo et al., "Energy Use of AI Inference", a bottom-up
+per-query estimate from public data) and their side-by-side comparison.
 
 The paper's figures are published numbers, not parameters: they are compared with, never fed into,
 the estimate. A comparison is only like-for-like when the run uses the paper's setting
@@ -25,7 +26,7 @@ class ReferenceFigure:
     source: str
 
 
-# Published v1 abstract figures (papers.md §3 "Results").
+# Published in the v1 abstract: chat and test-time-scaling medians per query, and the fleet totals.
 PAPER_V1: tuple[ReferenceFigure, ...] = (
     ReferenceFigure("chat_median", "median per query, chat (300 tok)", "Wh", 0.34, f"{PAPER}: median 0.34 Wh"),
     ReferenceFigure("chat_p25", "25th percentile, chat", "Wh", 0.18, f"{PAPER}: IQR 0.18–0.67 Wh"),

@@ -62,7 +62,7 @@ class PlanRequest:
     pue: float = 1.2                                 # estimate: typical hyperscale facility
     epoch_s: float = 3600.0
     cost_budget_usd: float | None = None             # per epoch; for the accuracy objective
-    alpha: float = 1.15                              # peak buffer (papers.md §1.10)
+    alpha: float = 1.15                              # peak buffer: served rate ≤ α × demand (the paper's default)
     # Latency-tier load may be planned at a target utilisation below 1 of the pools it uses, so that
     # queueing at a busy pool does not eat its latency budget (the latency model has no queueing
     # term). Off by default: alpha already buffers the peak.

@@ -9,13 +9,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from murakkab.cli_common import fail
 from murakkab.errors import MurakkabError
 
 console = Console()
 
 
 def _fail(exc: Exception) -> None:
-    from murakkab.cli import fail
     fail(exc if isinstance(exc, MurakkabError) else MurakkabError(str(exc)))
 
 

@@ -1,4 +1,6 @@
-"""The planning MILP (DESIGN.md §4), pure: a `Problem` in, a `Solution` out, solved with HiGHS.
+"""The planning MILP, pure: a `Problem` in, a `Solution` out, solved with HiGHS. It is the Murakkab
+paper's formulation (arXiv 2508.18298, Appendix A.5) with per-step choices, DAG critical-path latency,
+operating points and pools shared by every (workflow, tier) routed to them.
 
 Decisions, for every group g = (workflow, tier):
   y[g,c]      binary   configuration c (knob values + model per step) serves g
@@ -40,7 +42,7 @@ from scipy.sparse import csc_matrix
 from murakkab.errors import MurakkabError
 
 Objective = Literal["energy", "cost", "accuracy"]
-ACCURACY_COST_EPSILON = 1e-3  # papers.md §1.10: the accuracy objective's cost tie-breaker
+ACCURACY_COST_EPSILON = 1e-3  # the paper's ε: maximise accuracy − ε·cost, so ties in accuracy go to the cheaper plan
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ class Problem:
     objective: Objective = "energy"
     epoch_h: float = 1.0
     pue: float = 1.0
-    alpha: float = 1.15                         # peak buffer (papers.md §1.10)
+    alpha: float = 1.15                         # peak buffer: served rate ≤ α × demand (the paper's default)
     budgets: dict[str, int] = field(default_factory=dict)   # hardware -> units available
     cost_budget_usd: float | None = None        # per epoch; required for the accuracy objective
     allow_split: bool = True                    # may a step's requests be split across pools

@@ -1,4 +1,5 @@
-"""SLO tiers derived from the catalogue (papers.md §1.8).
+"""SLO tiers derived from the catalogue, as the Murakkab paper defines them (best, good, fair, basic =
+the best value and the 95th, 80th and 50th percentiles of what the catalogue can achieve).
 
 For each workflow, the population is every (configuration, GPU type) pair the catalogue can run:
 its accuracy, and its fastest end-to-end latency on that GPU type (each LLM step at its quickest

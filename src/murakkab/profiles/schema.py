@@ -1,4 +1,5 @@
-"""Profile schema: the two layers of papers.md §1.7.
+"""Profile schema: the Murakkab paper's two profile layers (workflow profiles: tokens and accuracy per
+knob setting, hardware-independent; model profiles: latency, power and energy per model x hardware).
 
 Model profiles (workflow-independent): model x hardware x parallelism x precision x workload, with
 several operating points (max concurrent sequences), each with TPOT, throughput, power, J/token.

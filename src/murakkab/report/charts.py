@@ -197,6 +197,22 @@ def energy_per_request(runs: list[RunData], key: str) -> Chart:
                  "to any request (it is in the run totals).")
 
 
+def comparison(rows: list, key: str) -> Chart:
+    """Peak GPUs, facility MWh and k$ of each run side by side (`report.compare` rows)."""
+    plt = _plt()
+    labels = [r.label for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+    series = {"peak_gpus": [r.peak_gpus for r in rows], "facility_mwh": [r.facility_mwh for r in rows],
+              "cost_k_usd": [r.cost_usd / 1000 for r in rows]}
+    for ax, (name, vals), title in zip(axes, series.items(),
+                                       ("peak GPUs", "facility energy (MWh, modelled)", "cost (k$)")):
+        ax.bar(range(len(rows)), vals)
+        ax.set_xticks(range(len(rows)), labels, rotation=45, ha="right", fontsize=8)
+        ax.set_title(title)
+    return Chart(key, "Peak GPUs, energy and cost per run", _png(fig), {"runs": labels, **series},
+                 "The same figures as the comparison table, from each run's summary.json.")
+
+
 def pareto(workflow: str, plan_routes: list, key: str) -> Chart:
     """The workflow's accuracy/latency and accuracy/energy fronts, with the plan's routes marked."""
     from murakkab.optimizer.pareto import points

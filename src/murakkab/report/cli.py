@@ -18,9 +18,8 @@ def report(run_dir: Path = typer.Argument(..., help="a 'murakkab simulate --out'
     try:
         path = write_report(run_dir, out)
     except MurakkabError as exc:
-        from murakkab.cli import fail
+        from murakkab.cli_common import fail
         fail(exc)
-        return
     typer.echo(f"report written to {path}")
 
 

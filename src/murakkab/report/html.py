@@ -10,7 +10,7 @@ from html import escape
 from pathlib import Path
 
 from murakkab.report import charts
-from murakkab.report.compare import CompareRow, compare
+from murakkab.report.compare import RATIO_HEADER, CompareRow, compare
 from murakkab.report.dag import route_svg
 from murakkab.report.rundir import RunData, find_runs
 
@@ -38,22 +38,29 @@ def _figure(chart: charts.Chart, out: Path) -> str:
 
 def _compare_table(rows: list[CompareRow], base: str | None) -> str:
     head = ("run", "plan policy", "requests", "unfinished", "SLO attainment", "peak GPUs", "GPU-hours",
-            "facility MWh", "Wh/request", "cost $", "accuracy %", "GPU-h / static", "energy / static",
-            "cost / static")
-    out = ['<table id="compare"><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr>"]
+            "facility MWh", "Wh/request", "cost $", "accuracy %", f"{RATIO_HEADER}: peak GPUs", "GPU-hours",
+            "energy", "cost", f"paper {RATIO_HEADER}: GPUs", "energy", "cost")
+    out = ['<table id="compare"><tr>' + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr>"]
     for r in rows:
+        ours, paper = r.static_over_run, r.paper
         cells = (r.label, r.policy or "?", str(r.requests), str(r.unfinished), _fmt(r.slo_attainment and
                  100 * r.slo_attainment, ".1f", "%"), str(r.peak_gpus), _fmt(r.gpu_hours, ".2f"),
                  _fmt(r.facility_mwh, ".4g"), _fmt(r.wh_per_request, ".3g"), _fmt(r.cost_usd, ",.2f"),
-                 _fmt(r.delivered_accuracy_percent, ".1f"), _fmt(r.gpu_hours_vs_static, ".2f", "x"),
-                 _fmt(r.energy_vs_static, ".2f", "x"), _fmt(r.cost_vs_static, ".2f", "x"))
+                 _fmt(r.delivered_accuracy_percent, ".1f"),
+                 *(_fmt(getattr(ours, k) if ours else None, ".2f", "x") for k in ("peak_gpus", "gpu_hours", "energy",
+                                                                                 "cost")),
+                 *(_fmt(getattr(paper, k) if paper else None, ".2f", "x") for k in ("gpus", "energy", "cost")))
         data = escape(json.dumps({"run": r.run, "requests": r.requests, "facility_mwh": r.facility_mwh,
                                   "gpu_hours": r.gpu_hours, "cost_usd": r.cost_usd,
-                                  "energy_vs_static": r.energy_vs_static}))
+                                  "static_over_run_energy": ours.energy if ours else None}))
         out.append(f'<tr data-row="{data}">' + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     out.append("</table>")
-    note = (f"Ratios are to the run '{escape(base)}'." if base else
+    note = (f"Ratios are {escape(RATIO_HEADER)}: the run '{escape(base)}' divided by each run, so 2.00x means the "
+            "static baseline needs twice as much." if base else
             "No static run in this directory, so no ratios (run the static policy too to get them).")
+    sources = sorted({r.paper.source for r in rows if r.paper})
+    if sources:
+        note += f" Paper ratios: {escape('; '.join(sources))}; its scenario and catalogue differ from ours."
     return "".join(out) + f'<p class="note">{note} Energy and power are modelled by the simulator, never measured.</p>'
 
 
@@ -114,6 +121,7 @@ def write_report(run_dir: Path, out: Path | None = None) -> Path:
             "Every energy, power and cost figure is modelled by the simulator from the profiles "
             "(see docs/simulator.md).</p>",
             "<h2>Policy comparison</h2>" if many else "<h2>Run totals</h2>", _compare_table(rows, base),
+            _figure(charts.comparison(rows, "comparison"), out) if many else "",
             "<h2>Energy per request</h2>", _figure(charts.energy_per_request(runs, "energy_per_request"), out),
             "<h2>Pareto fronts</h2>", _pareto_section(runs, out)]
     for k, run in enumerate(runs):

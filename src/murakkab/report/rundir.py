@@ -1,4 +1,4 @@
-"""Read what `murakkab simulate` (sim/report.py `write_outputs`) wrote into a run directory.
+"""Read what the simulator's `write_outputs` (sim/report.py) wrote into a run directory.
 
 A run dir holds summary.json and timeseries.csv, and usually plan.json, requests.csv and steps.csv
 (`murakkab demo` leaves requests.csv out: then latency comes from the summary's percentiles and energy

@@ -94,6 +94,7 @@ class RequestResult(BaseModel):
     energy_basis: EnergyBasis = "modelled"
     cost_usd: float = 0.0
     overhead_s: float = 0.0                # latency_s minus the critical path of step latencies
+    slo_met: bool | None = None            # policy.slo's verdict on model_latency_s; False unless completed
 
     @classmethod
     def total(cls, *, request_id: str, workflow: str, tier: str, plan_id: str, steps: list[StepResult],

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import Plan, Route
+from murakkab.policy.slo import SloRule
 from murakkab.runtime.backends import BackendsConfig
 from murakkab.runtime.calls import BadInput, NoInstanceLeft
 from murakkab.runtime.cluster import RuntimeCluster
@@ -518,10 +519,12 @@ class Runtime:
         latency = time.perf_counter() - t0
         cp = critical_path(order, route.edges, {n: r.latency_s for n, r in results.items()})
         model_cp = critical_path(order, route.edges, {n: r.model_latency_s for n, r in results.items()})
-        return RequestResult.total(request_id=row.id, workflow=row.workflow, tier=route.tier.key,
-                                   plan_id=self.cluster.plan.plan_id, steps=[results[n] for n in order],
-                                   output=outputs.get(wf.output), latency_s=latency, critical_path_s=cp,
-                                   model_critical_path_s=model_cp, time_scale=self.cfg.time_scale)
+        res = RequestResult.total(request_id=row.id, workflow=row.workflow, tier=route.tier.key,
+                                  plan_id=self.cluster.plan.plan_id, steps=[results[n] for n in order],
+                                  output=outputs.get(wf.output), latency_s=latency, critical_path_s=cp,
+                                  model_critical_path_s=model_cp, time_scale=self.cfg.time_scale)
+        res.slo_met = SloRule.of_route(route).met(res.model_latency_s)
+        return res
 
 
 def _keyed(f: dict[tuple[str, str], float]) -> dict[str, float]:

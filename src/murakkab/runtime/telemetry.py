@@ -17,6 +17,8 @@ class RuntimeMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.requests = Counter("murakkab_requests", "Requests finished", ["workflow", "tier", "status"], registry=r)
+        self.slo = Counter("murakkab_requests_slo", "Requests finished, by SLO verdict (policy.slo; a request that "
+                           "did not complete missed it)", ["workflow", "tier", "met"], registry=r)
         self.accepted = Counter("murakkab_requests_accepted", "Requests accepted", ["workflow", "tier"], registry=r)
         self.in_flight = Gauge("murakkab_requests_in_flight", "Requests accepted and not finished", registry=r)
         self.latency = Histogram("murakkab_request_latency_seconds", "End-to-end request latency",
@@ -37,6 +39,7 @@ class RuntimeMetrics:
 
     def finished(self, res: RequestResult) -> None:
         self.requests.labels(res.workflow, res.tier, res.status).inc()
+        self.slo.labels(res.workflow, res.tier, "true" if res.slo_met else "false").inc()
         if res.status != "completed":
             return
         self.latency.labels(res.workflow, res.tier).observe(res.latency_s)

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
+from murakkab.policy.slo import SloRule
 from murakkab.server.dashboard_state import (POWER_BASIS, JobRow, TierRule, attainment, instance_power_w, job_view,
                                              series)
 
@@ -89,8 +90,7 @@ def runtime_state(rt, *, window_s: float = 300.0, bin_s: float = 10.0, recent: i
             plan_info = {"version": rt.plan_version, "plan_id": plan.plan_id, "policy": plan.policy,
                          "objective": plan.objective, "pue": plan.pue}
             for r in plan.routes:
-                rules[(r.workflow, r.tier.key)] = TierRule(r.workflow, r.tier.key, r.tier.metric, r.tier.threshold,
-                                                           r.accuracy_percent)
+                rules[(r.workflow, r.tier.key)] = TierRule(r.workflow, r.tier.key, SloRule.of_route(r))
             for pid, ps in cluster.pools.items():
                 p = ps.plan
                 infos = cluster.instances(pid)

@@ -12,6 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from murakkab.policy.slo import SloRule
+from murakkab.policy.slo import attainment as slo_attainment
+
 POWER_BASIS = ("estimate: accelerators only, before PUE; idle + (busy - idle) x slot occupancy per allocated "
                "instance, from the plan's operating point")
 
@@ -30,27 +33,22 @@ class JobRow:
 
 @dataclass(frozen=True)
 class TierRule:
-    """How a (workflow, tier) is judged: latency <= threshold s, or the route's accuracy >= threshold %."""
+    """A (workflow, tier) of the running plan and the SLO rule its requests are judged by."""
     workflow: str
     tier: str               # tier key, e.g. latency:good
-    metric: str
-    threshold: float
-    route_accuracy: float
+    rule: SloRule
 
     @property
     def slo(self) -> str:
-        return (f"latency <= {self.threshold:g} s" if self.metric == "latency"
-                else f"accuracy >= {self.threshold:g}%")
+        return self.rule.describe()
 
 
 def slo_met(job: JobRow, rule: TierRule) -> bool:
-    """Only a completed job can meet its SLO; a latency tier needs its latency within the threshold,
-    an accuracy tier needs the route that served it to be accurate enough (same rule as the simulator)."""
+    """Only a completed job can meet its SLO; then `policy.slo` judges its model-time latency (the
+    simulator's and the runtime's rule)."""
     if job.status != "completed" or job.result is None:
         return False
-    if rule.metric == "latency":
-        return job_latency_s(job.result) <= rule.threshold
-    return rule.route_accuracy >= rule.threshold
+    return rule.rule.met(job_latency_s(job.result))
 
 
 def job_latency_s(result: dict) -> float:
@@ -80,7 +78,7 @@ def attainment(jobs: list[JobRow], rules: dict[tuple[str, str], TierRule], now: 
             row["finished"] += 1
             row["met"] += slo_met(j, rule)
     for row in out.values():
-        row["attainment"] = row["met"] / row["finished"] if row["finished"] else None
+        row["attainment"] = slo_attainment(row["met"], row["finished"])
     return [out[k] for k in sorted(out)]
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from murakkab.cli_common import err_console
+
 console = Console()
-err_console = Console(stderr=True)
 
 
 def summary_table(s) -> Table:
@@ -40,6 +40,7 @@ def simulate(
     """Run a plan over simulated traffic; print SLO attainment, GPUs, energy and cost."""
     from rich.progress import Progress
 
+    from murakkab.cli_common import fail
     from murakkab.errors import MurakkabError
     from murakkab.plan.schema import Plan
     from murakkab.sim.arrivals import build_arrivals, parse_tier_mix
@@ -62,8 +63,7 @@ def simulate(
         summary = summarize(res, label=f"{the_plan.policy}{'+autoscale' if autoscale else ''}")
         files = write_outputs(res, summary, out)
     except MurakkabError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
+        fail(exc)
     console.print(summary_table(summary))
     gpus = ", ".join(f"{k}: {v}" for k, v in summary.peak_gpus_by_type.items()) or "none"
     gh = sum(summary.gpu_hours_by_type.values())
@@ -72,3 +72,5 @@ def simulate(
                   f"cost ${summary.cost_usd:,.2f}; delivered accuracy "
                   f"{'-' if summary.delivered_accuracy_percent is None else f'{summary.delivered_accuracy_percent:.1f}%'}")
     console.print(f"wrote {len(files)} files to {out}")
+    from murakkab.report.html import write_report   # the charts: report/ draws them from the run dir
+    console.print(f"report: {write_report(out)}", highlight=False)

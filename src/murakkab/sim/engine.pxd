@@ -45,7 +45,7 @@ cdef class _Step:
 
 cdef class _Route:
     cdef public long idx
-    cdef public object route, workflow, tier_key, slo_s, vrr, vk
+    cdef public object route, workflow, tier_key, latency_bound_s, vrr, vk
     cdef public list steps, sources
     cdef public bint accuracy_met
 

@@ -26,6 +26,7 @@ from murakkab.policy.accounting import DEFAULT_PREFILL_WEIGHT
 from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
 from murakkab.policy.reoptimizer import EpochReoptimizer
 from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, least_loaded
+from murakkab.policy.slo import LATENCY_TOLERANCE_S, SloRule
 from murakkab.policy.view import InstanceInfo
 from murakkab.profiles.tokens import LogNormalTokens
 from murakkab.sim.curves import InstanceCurve, store_resolver
@@ -91,7 +92,7 @@ class _Step:
 
 
 class _Route:
-    __slots__ = ("idx", "route", "workflow", "tier_key", "steps", "sources", "slo_s", "accuracy_met",
+    __slots__ = ("idx", "route", "workflow", "tier_key", "steps", "sources", "latency_bound_s", "accuracy_met",
                  "vrr", "vk")
 
 
@@ -193,10 +194,11 @@ def _compile_route(idx: int, route: Route, pools: dict[str, _PoolRT]) -> _Route:
     r.idx, r.route, r.workflow, r.tier_key, r.steps = idx, route, route.workflow, route.tier.key, steps
     r.sources = [s for s in steps if s.n_pred == 0]
     r.vrr, r.vk = _compile_variants(route, steps)
-    tier = route.tier
-    r.slo_s = tier.threshold if tier.metric == "latency" else None
-    r.accuracy_met = route.accuracy_percent >= tier.threshold if tier.metric == "accuracy" else (
-        tier.accuracy_floor is None or route.accuracy_percent >= tier.accuracy_floor)
+    # the SLO verdict is policy.slo's; _finish inlines SloRule.met with these two precomputed parts
+    rule = SloRule.of_route(route)
+    limit = rule.latency_limit_s
+    r.latency_bound_s = None if limit is None else limit + LATENCY_TOLERANCE_S
+    r.accuracy_met = rule.accuracy_met
     return r
 
 
@@ -605,7 +607,7 @@ class Simulator:
         self.in_flight -= 1
         route = req.route
         lat = self.t - req.t0
-        met = route.accuracy_met and (route.slo_s is None or lat <= route.slo_s + _EPS)
+        met = route.accuracy_met and (route.latency_bound_s is None or lat <= route.latency_bound_s)
         self.records.append(RequestRecord(req.id, route.workflow, route.tier_key, req.t0, lat, met, req.gpu_j, req.node_j,
                                           req.cost, req.tok_in, req.tok_out))
 

@@ -1,6 +1,6 @@
 """Simulated instances: a model server with continuous batching, and a tool server with slots.
 
-Model instance (DESIGN.md §5). Up to `max_num_seqs` calls occupy slots; the rest wait FIFO. An
+Model instance, serving with continuous batching. Up to `max_num_seqs` calls occupy slots; the rest wait FIFO. An
 admitted call first prefills for TTFT, then decodes. With d calls decoding, each advances at
 1/TPOT(d) tokens/s, so all decoding calls share one decoded-token clock V (processor sharing in
 virtual time): a call admitted to decoding at clock V0 with n tokens finishes when V = V0 + n.

@@ -1,4 +1,6 @@
-"""Run summary, time series, CSV/Parquet files and PNG plots of a simulation.
+"""Run summary, time series and CSV/Parquet files of a simulation (the run directory's data).
+
+Charts and comparisons of run directories are drawn by `murakkab.report`, which reads these files.
 
 All energy here is modelled (simulation of profiles), never measured. Facility energy =
 (GPU energy + non-GPU node power × instance time) × PUE. Cost = instance-hours × price, for every
@@ -15,6 +17,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from murakkab.policy.slo import SloRule, attainment
 from murakkab.sim.engine import STEP_FIELDS, SimResult
 
 J_PER_MWH = 3.6e9
@@ -63,6 +66,9 @@ class RunSummary:
     cost_usd: float
     delivered_accuracy_percent: float | None
     slo: list[TierStats]
+    policy: str = ""               # the plan's policy (re-plans keep it)
+    autoscale: bool = False        # the reactive autoscaler was on
+    replans: int = 0               # re-plans the epoch re-optimizer made
     energy_basis: str = "modelled (simulation of profiles)"
     notes: list[str] = field(default_factory=list)
 
@@ -72,8 +78,7 @@ class RunSummary:
 
     @property
     def slo_attainment(self) -> float | None:
-        n = sum(s.requests for s in self.slo) + self.unfinished
-        return None if n == 0 else sum(s.slo_met for s in self.slo) / n
+        return attainment(sum(s.slo_met for s in self.slo), sum(s.requests for s in self.slo), self.unfinished)
 
 
 def _pct(sorted_vals: list[float], q: float) -> float | None:
@@ -117,9 +122,7 @@ def summarize(res: SimResult, label: str = "run") -> RunSummary:
         route = res.routes[(wf, tier)]
         lats = sorted(r.latency_s for r in rs)
         met = sum(r.slo_met for r in rs)
-        t = route.tier
-        slo = (f"latency <= {t.threshold:g} s" if t.metric == "latency" else f"accuracy >= {t.threshold:g}%")
-        stats.append(TierStats(wf, tier, len(rs), met, met / len(rs), slo, _pct(lats, 0.5), _pct(lats, 0.9),
+        stats.append(TierStats(wf, tier, len(rs), met, attainment(met, len(rs)), SloRule.of_route(route).describe(), _pct(lats, 0.5), _pct(lats, 0.9),
                                _pct(lats, 0.99), route.accuracy_percent))
         acc_sum += route.accuracy_percent * len(rs)
     n = len(res.requests)
@@ -128,7 +131,8 @@ def summarize(res: SimResult, label: str = "run") -> RunSummary:
                       peak_cpu_nodes_by_type=_peaks(res, False), instance_mwh=gpu_j / J_PER_MWH,
                       node_mwh=node_j / J_PER_MWH, idle_instance_mwh=idle_j / J_PER_MWH,
                       facility_mwh=(gpu_j + node_j) * pue / J_PER_MWH, pue=pue, cost_usd=cost,
-                      delivered_accuracy_percent=acc_sum / n if n else None, slo=stats)
+                      delivered_accuracy_percent=acc_sum / n if n else None, slo=stats, policy=res.plan.policy,
+                      autoscale=res.config.autoscale, replans=len(res.forecasts))
 
 
 def timeseries(res: SimResult) -> list[dict]:
@@ -173,12 +177,11 @@ def _parquet(path: Path, rows: list[dict]) -> bool:
     return True
 
 
-def write_outputs(res: SimResult, summary: RunSummary, out: Path, per_request: bool = True,
-                  plots: bool = True) -> list[Path]:
-    """Write summary.json, plan.json (the plan that was run), requests.csv, steps.csv, timeseries.csv,
-    instance_power.csv (+ .parquet when pyarrow is installed) and three PNG plots into `out`; returns
-    the files written. `per_request=False` leaves out the two large files (requests.csv, one row per
-    request; instance_power.csv, one row per instance and bin); `plots=False` the PNGs."""
+def write_outputs(res: SimResult, summary: RunSummary, out: Path, per_request: bool = True) -> list[Path]:
+    """Write summary.json, plan.json (the plan that was run), requests.csv, steps.csv, timeseries.csv and
+    instance_power.csv (+ .parquet when pyarrow is installed) into `out`; returns the files written.
+    `per_request=False` leaves out the two large files (requests.csv, one row per request;
+    instance_power.csv, one row per instance and bin). `murakkab.report.write_report` draws the charts."""
     out.mkdir(parents=True, exist_ok=True)
     files = []
     (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2))
@@ -201,63 +204,4 @@ def write_outputs(res: SimResult, summary: RunSummary, out: Path, per_request: b
         files.append(out / f"{name}.csv")
         if _parquet(out / f"{name}.parquet", rows):
             files.append(out / f"{name}.parquet")
-    if plots:
-        files += plot(res, ts_rows, out)
-    return files
-
-
-def plot(res: SimResult, ts_rows: list[dict], out: Path) -> list[Path]:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    files = []
-    hws = sorted({r["hardware"] for r in ts_rows})
-    bins = sorted({r["t_start_s"] for r in ts_rows})
-    idx = {t: k for k, t in enumerate(bins)}
-    hours = [t / 3600 for t in bins]
-    units = {h: [0.0] * len(bins) for h in hws}
-    power = [0.0] * len(bins)
-    for r in ts_rows:
-        units[r["hardware"]][idx[r["t_start_s"]]] += r["units"]
-        power[idx[r["t_start_s"]]] += r["facility_power_w"]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    gpu_hws = [h for h in hws if _is_gpu(h)]
-    if gpu_hws:
-        ax.stackplot(hours, [units[h] for h in gpu_hws], labels=gpu_hws, step="post")
-        ax.legend(loc="upper left")
-    ax.set(xlabel="time (h)", ylabel="GPUs allocated (mean per bin)", title="GPUs over time by type")
-    fig.tight_layout()
-    fig.savefig(out / "gpus_over_time.png", dpi=100)
-    plt.close(fig)
-    files.append(out / "gpus_over_time.png")
-
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.step(hours, [p / 1000 for p in power], where="post")
-    ax.set(xlabel="time (h)", ylabel="facility power (kW, modelled)", title=f"Power over time (PUE {res.plan.pue:g})")
-    fig.tight_layout()
-    fig.savefig(out / "power_over_time.png", dpi=100)
-    plt.close(fig)
-    files.append(out / "power_over_time.png")
-
-    fig, ax = plt.subplots(figsize=(8, 4))
-    by: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for r in res.requests:
-        by[(r.workflow, r.tier)].append(r.latency_s)
-    for k, (key, lats) in enumerate(sorted(by.items())):
-        lats.sort()
-        n = len(lats)
-        line, = ax.step(lats, [(i + 1) / n for i in range(n)], where="post", label=f"{key[0]} {key[1]}")
-        tier = res.routes[key].tier
-        if tier.metric == "latency":
-            ax.axvline(tier.threshold, color=line.get_color(), linestyle="--", linewidth=1)
-    ax.set_xscale("log")
-    ax.set(xlabel="end-to-end latency (s); dashed: latency SLO", ylabel="fraction of requests",
-           title="Latency CDF against each SLO")
-    if by:
-        ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(out / "latency_cdf.png", dpi=100)
-    plt.close(fig)
-    files.append(out / "latency_cdf.png")
     return files

@@ -1,5 +1,6 @@
-"""`murakkab demo`: the paper-style policy comparison (see `murakkab.sim.demo`). Parses, runs with a
-progress bar, prints the table. Heavy imports stay inside the function so `murakkab --help` stays fast."""
+"""`murakkab demo`: the paper-style policy comparison (see `murakkab.experiments.demo`). Parses, runs
+with a progress bar, prints `murakkab.report`'s comparison tables and writes its HTML report. Heavy
+imports stay inside the function so `murakkab --help` stays fast."""
 
 from __future__ import annotations
 
@@ -9,42 +10,11 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+
+from murakkab.cli_common import err_console
 
 # piped output (files, CI logs) gets the full table rather than 80 columns of ellipses
 console = Console() if sys.stdout.isatty() else Console(width=200)
-err_console = Console(stderr=True)
-
-
-def _x(v: float | None) -> str:
-    return "-" if v is None else f"{v:.2f}x"
-
-
-def comparison_tables(rows: list[dict], hours: float) -> tuple[Table, Table]:
-    """(resources and ratios to static, SLO attainment and accuracy), one row per run."""
-    hws = sorted({hw for r in rows for hw in r["peak_gpus_by_type"]})
-    res = Table(title=f"Fleet over {hours:g} simulated hours (energy and cost modelled from profiles)")
-    for col in ["run", *hws, "GPUs", "MWh", "k$", "static/this: GPUs", "energy", "cost",
-                "paper: GPUs", "energy", "cost"]:
-        res.add_column(col, justify="left" if col == "run" else "right")
-    for r in rows:
-        res.add_row(r["label"], *[str(r["peak_gpus_by_type"].get(h, 0)) for h in hws], str(r["peak_gpus"]),
-                    f"{r['facility_mwh']:.3f}", f"{r['cost_k_usd']:.2f}",
-                    _x(r["static_over_this_gpus"]), _x(r["static_over_this_energy"]), _x(r["static_over_this_cost"]),
-                    _x(r["paper_gpus"]), _x(r["paper_energy"]), _x(r["paper_cost"]))
-    slo_keys = sorted({k for r in rows for k in r["slo_attainment"]})
-    slo = Table(title="SLO attainment per (workflow, tier) and delivered accuracy")
-    for col in ["run", *slo_keys, "all", "accuracy %", "requests", "unfinished", "re-plans"]:
-        slo.add_column(col.replace(" ", "\n", 1) if col in slo_keys else col,
-                       justify="left" if col == "run" else "right")
-    for r in rows:
-        acc, att = r["delivered_accuracy_percent"], r["slo_attainment_all"]
-        slo.add_row(r["label"], *[("-" if k not in r["slo_attainment"] else f"{100 * r['slo_attainment'][k]:.1f}%")
-                                  for k in slo_keys],
-                    "-" if att is None else f"{100 * att:.1f}%", "-" if acc is None else f"{acc:.1f}",
-                    str(r["requests"]), str(r["unfinished"]), str(r["replans"]))
-    return res, slo
 
 
 def demo(
@@ -59,8 +29,12 @@ def demo(
     autoscaler; print GPUs, MWh, k$, SLO attainment and the ratios to static next to the paper's."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from murakkab.cli_common import fail
     from murakkab.errors import MurakkabError
-    from murakkab.sim.demo import DemoScenario, run_demo, run_specs
+    from murakkab.experiments.demo import DemoScenario, run_demo, run_specs
+    from murakkab.report.compare import RATIO_HEADER
+    from murakkab.report.html import write_report
+    from murakkab.report.table import resources_table, slo_table
 
     try:
         sc = DemoScenario(hours=hours, seed=seed, scale=scale)
@@ -83,14 +57,12 @@ def demo(
             rows = run_demo(sc, run_dir, parallel=parallel,
                             progress=lambda label, f: bar.update(tasks[label], completed=f))
     except MurakkabError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
-    for table in comparison_tables(rows, hours):
-        console.print(table)
-    srcs = "; ".join(f"{r['label']}: {r['paper_source']}" for r in rows if r["paper_source"])
-    console.print(f"static/this = how many times more GPUs, MWh and $ the static baseline needs, from these runs' "
-                  f"own numbers. paper = {srcs}. Our scenario, rates and catalogue differ from the paper's: "
-                  "compare the direction, not the digits.", highlight=False)
+        fail(exc)
+    console.print(resources_table(rows, f"Fleet over {hours:g} simulated hours (energy and cost modelled from profiles)"))
+    console.print(slo_table(rows))
+    srcs = "; ".join(f"{r.label}: {r.paper.source}" for r in rows if r.paper)
+    console.print(f"{RATIO_HEADER} = how many times more GPUs, MWh and $ the static baseline needs than the run, from "
+                  f"these runs' own numbers. paper = {srcs}. Our scenario, rates and catalogue differ from the "
+                  "paper's: compare the direction, not the digits.", highlight=False)
     console.print(f"run directory: {run_dir}", highlight=False)
-    from murakkab.report.html import write_report
     console.print(f"report: {write_report(run_dir)}", highlight=False)

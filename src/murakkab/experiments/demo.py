@@ -19,9 +19,9 @@ Scenario (`DemoScenario`, every number below is a scenario choice, not a measure
   (`latency_wait_probability`, default 1 − the latency quantile = 0.01);
 - every plan is solved with `mip_rel_gap` 1e-2 and a 10 s time limit to keep re-plans cheap.
 
-Ratios are static ÷ policy (how many times more GPUs, MWh, $ the static baseline needs), computed
-from the runs' own summaries, shown next to the paper's arXiv Table 1 ratios (Static ÷ Murakkab Opt
-for per-workflow, Static ÷ Murakkab Opt+Mult for joint).
+This module runs the experiment and writes one run directory per run; `murakkab.report` compares
+them (static ÷ run, from the runs' own summaries, beside the paper's arXiv Table 1 ratios) and draws
+the charts.
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from murakkab.errors import MurakkabError
+from murakkab.report.compare import CompareRow, compare, write_comparison
+from murakkab.report.rundir import load_run
 from murakkab.sim.arrivals import diurnal_rate, diurnal_times
 
 POLICIES = ("static", "per-workflow", "joint")
-PAPER_ROW_FOR = {"per-workflow": "Murakkab Opt", "joint": "Murakkab Opt+Mult"}   # arXiv Table 1 rows
 
 
 @dataclass(frozen=True)
@@ -163,10 +163,9 @@ def static_plan(sc: DemoScenario):
 
 
 # ---- one run ---------------------------------------------------------------------------------------
-def run_one(sc: DemoScenario, spec: RunSpec, out: Path, progress: Callable[[float], None] | None = None,
-            plots: bool = True) -> dict:
-    """Plan, simulate and write one policy's run directory `out/<label>`; returns its summary dict
-    (RunSummary fields + peak_gpus, slo_attainment, replans, solve seconds)."""
+def run_one(sc: DemoScenario, spec: RunSpec, out: Path, progress: Callable[[float], None] | None = None) -> Path:
+    """Plan, simulate and write one policy's run directory `out/<label>` (the simulator's files, plus
+    forecasts.csv and, in summary.json, the re-plan times and solve seconds); returns that directory."""
     from murakkab.policy.reoptimizer import EpochReoptimizer, TickDriver, forecast_of
     from murakkab.sim.engine import SimConfig, simulate
     from murakkab.sim.report import summarize, write_outputs
@@ -197,7 +196,7 @@ def run_one(sc: DemoScenario, spec: RunSpec, out: Path, progress: Callable[[floa
                    progress=lambda f: tick(0.05 + 0.85 * f))
     summary = summarize(res, label=spec.label)
     run_dir = out / spec.label
-    write_outputs(res, summary, run_dir, per_request=False, plots=plots)
+    write_outputs(res, summary, run_dir, per_request=False)
     if res.forecasts:
         with (run_dir / "forecasts.csv").open("w", newline="") as fh:
             wr = csv.writer(fh)
@@ -206,123 +205,36 @@ def run_one(sc: DemoScenario, spec: RunSpec, out: Path, progress: Callable[[floa
                 for (wf, tier), v in sorted(fc.items()):
                     wr.writerow([t, wf, tier, v])
     d = asdict(summary)
-    d.update(peak_gpus=summary.peak_gpus, slo_attainment=summary.slo_attainment, policy=spec.policy,
-             autoscale=spec.autoscale, replans=len(res.forecasts),
-             early_replans=[list(e) for e in reopt.early] if reopt is not None else [], plan_solve_s=solve_s)
+    d.update(early_replans=[list(e) for e in reopt.early] if reopt is not None else [], plan_solve_s=solve_s)
     (run_dir / "summary.json").write_text(json.dumps(d, indent=2))
     tick(1.0)
-    return d
-
-
-# ---- comparison ------------------------------------------------------------------------------------
-def paper_ratios() -> dict[str, dict[str, float]]:
-    """Static ÷ policy for GPUs, energy and cost from the packaged paper table (arXiv rows), keyed by
-    our policy name; with the source row names."""
-    path = resources.files("murakkab.profiles").joinpath("data/murakkab_paper/policy_comparison.csv")
-    with path.open() as fh:
-        rows = {r["policy"]: r for r in csv.DictReader(fh) if r["version"].startswith("arxiv")}
-    if "Static" not in rows:
-        raise MurakkabError("the packaged paper table has no arXiv 'Static' row")
-    st = rows["Static"]
-    out = {}
-    for ours, theirs in PAPER_ROW_FOR.items():
-        r = rows[theirs]
-        out[ours] = {"gpus": float(st["gpus"]) / float(r["gpus"]),
-                     "energy": float(st["energy_mwh"]) / float(r["energy_mwh"]),
-                     "cost": float(st["cost_k_usd"]) / float(r["cost_k_usd"]),
-                     "source": f"{r['source_table']}: Static / {theirs} ({r['version']})"}
-    return out
-
-
-def _ratio(a: float, b: float) -> float | None:
-    return a / b if b > 0 else None
-
-
-def compare(summaries: list[dict]) -> list[dict]:
-    """One row per run: peak GPUs (by type, total), MWh, k$, SLO attainment per (workflow, tier),
-    delivered accuracy, static ÷ this run for GPUs/energy/cost, and the paper's ratios where it has them."""
-    by = {s["label"]: s for s in summaries}
-    if "static" not in by:
-        raise MurakkabError("the comparison needs the 'static' run as its baseline")
-    base = by["static"]
-    paper = paper_ratios()
-    rows = []
-    for s in summaries:
-        pr = paper.get(s["policy"]) if not s["autoscale"] else None
-        rows.append({
-            "label": s["label"], "policy": s["policy"], "autoscale": s["autoscale"],
-            "peak_gpus": s["peak_gpus"], "peak_gpus_by_type": s["peak_gpus_by_type"],
-            "facility_mwh": s["facility_mwh"], "cost_k_usd": s["cost_usd"] / 1000.0,
-            "slo_attainment": {f"{t['workflow']} {t['tier']}": t["attainment"] for t in s["slo"]},
-            "slo_attainment_all": s["slo_attainment"],
-            "delivered_accuracy_percent": s["delivered_accuracy_percent"],
-            "requests": s["requests"], "unfinished": s["unfinished"], "replans": s["replans"],
-            "static_over_this_gpus": _ratio(base["peak_gpus"], s["peak_gpus"]),
-            "static_over_this_energy": _ratio(base["facility_mwh"], s["facility_mwh"]),
-            "static_over_this_cost": _ratio(base["cost_usd"], s["cost_usd"]),
-            "paper_gpus": pr["gpus"] if pr else None, "paper_energy": pr["energy"] if pr else None,
-            "paper_cost": pr["cost"] if pr else None, "paper_source": pr["source"] if pr else None,
-        })
-    return rows
-
-
-def write_comparison(sc: DemoScenario, rows: list[dict], out: Path, plots: bool = True) -> list[Path]:
-    """scenario.json, comparison.json, comparison.csv and comparison.png in the run directory."""
-    out.mkdir(parents=True, exist_ok=True)
-    files = [out / "scenario.json", out / "comparison.json", out / "comparison.csv", out / "comparison.png"]
-    (out / "scenario.json").write_text(json.dumps({**asdict(sc), "runs": [r.label for r in run_specs()],
-                                                   "note": "scenario choices, not measurements; see murakkab.sim.demo"},
-                                                  indent=2))
-    (out / "comparison.json").write_text(json.dumps(rows, indent=2))
-    flat = []
-    for r in rows:
-        f = {k: v for k, v in r.items() if not isinstance(v, dict)}
-        f.update({f"gpus_{hw}": n for hw, n in r["peak_gpus_by_type"].items()})
-        f.update({f"slo_{k.replace(' ', '_')}": v for k, v in r["slo_attainment"].items()})
-        flat.append(f)
-    cols = sorted({k for f in flat for k in f}, key=lambda k: (list(flat[0]).index(k) if k in flat[0] else 99, k))
-    with (out / "comparison.csv").open("w", newline="") as fh:
-        wr = csv.DictWriter(fh, fieldnames=cols)
-        wr.writeheader()
-        wr.writerows(flat)
-    if plots:
-        _plot_comparison(rows, out / "comparison.png")
-    return files if plots else files[:-1]
-
-
-def _plot_comparison(rows: list[dict], path: Path) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [r["label"] for r in rows]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-    for ax, key, title in zip(axes, ("peak_gpus", "facility_mwh", "cost_k_usd"),
-                              ("peak GPUs", "facility energy (MWh, modelled)", "cost (k$)")):
-        ax.bar(range(len(rows)), [r[key] for r in rows])
-        ax.set_xticks(range(len(rows)), labels, rotation=45, ha="right", fontsize=8)
-        ax.set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return run_dir
 
 
 # ---- all six runs ----------------------------------------------------------------------------------
-def _worker(sc: DemoScenario, spec: RunSpec, out: Path, queue, plots: bool) -> dict:
-    return run_one(sc, spec, out, progress=(lambda f: queue.put((spec.label, f))) if queue is not None else None,
-                   plots=plots)
+def _worker(sc: DemoScenario, spec: RunSpec, out: Path, queue) -> Path:
+    return run_one(sc, spec, out, progress=(lambda f: queue.put((spec.label, f))) if queue is not None else None)
+
+
+def write_scenario(sc: DemoScenario, out: Path) -> Path:
+    """scenario.json: the scenario's settings and the runs' labels."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scenario.json").write_text(json.dumps({**asdict(sc), "runs": [r.label for r in run_specs()],
+                                                   "note": "scenario choices, not measurements; see "
+                                                           "murakkab.experiments.demo"}, indent=2))
+    return out / "scenario.json"
 
 
 def run_demo(sc: DemoScenario, out: Path, *, parallel: bool = True,
-             progress: Callable[[str, float], None] | None = None, plots: bool = True) -> list[dict]:
-    """All six runs (in 2 worker processes when `parallel`), then the comparison files; returns the
-    comparison rows in run order. `progress(label, fraction)` is called as runs advance; `plots=False`
-    skips the PNGs (faster, for tests)."""
+             progress: Callable[[str, float], None] | None = None) -> list[CompareRow]:
+    """All six runs (in 2 worker processes when `parallel`), then scenario.json and the comparison
+    (`report.compare`: comparison.json and .csv); returns the comparison rows in run order.
+    `progress(label, fraction)` is called as runs advance. Charts: `report.html.write_report(out)`."""
     specs = run_specs()
     tell = progress or (lambda label, f: None)
     out.mkdir(parents=True, exist_ok=True)
     if not parallel:
-        summaries = [run_one(sc, s, out, progress=lambda f, s=s: tell(s.label, f), plots=plots) for s in specs]
+        dirs = [run_one(sc, s, out, progress=lambda f, s=s: tell(s.label, f)) for s in specs]
     else:
         import multiprocessing as mp
         from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -331,7 +243,7 @@ def run_demo(sc: DemoScenario, out: Path, *, parallel: bool = True,
             queue = manager.Queue()
             # fork every worker before the caller's progress thread exists: submit all jobs up front
             with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
-                futs = {pool.submit(_worker, sc, s, out, queue, plots): s for s in specs}
+                futs = {pool.submit(_worker, sc, s, out, queue): s for s in specs}
                 pending = set(futs)
                 while pending:
                     done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
@@ -341,7 +253,8 @@ def run_demo(sc: DemoScenario, out: Path, *, parallel: bool = True,
                         f.result()       # re-raise a worker's error here
                 while not queue.empty():
                     tell(*queue.get())
-                summaries = [f.result() for f in futs]
-    rows = compare(summaries)
-    write_comparison(sc, rows, out, plots=plots)
+                dirs = [f.result() for f in futs]
+    write_scenario(sc, out)
+    rows, _ = compare([load_run(d) for d in dirs])
+    write_comparison(rows, out)
     return rows
