@@ -186,6 +186,8 @@ from murakkab.report.cli import register as _register_report  # noqa: E402  (mat
 
 _register_report(app)
 
+from murakkab.orchestrator.cli import register as _reg_compile; _reg_compile(app)  # noqa: E402,E702 (compile)
+
 
 def main() -> None:  # pragma: no cover - entry point
     app()

@@ -4,11 +4,6 @@ Streaming, token usage and cancellation through the runtime's OpenAI-compatible 
 reasoning workflow end to end through murakkab's own /v1/chat/completions."""
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -21,36 +16,15 @@ from murakkab.runtime.backends import parse_backends  # noqa: E402
 from murakkab.runtime.calls import CallRequest  # noqa: E402
 from murakkab.runtime.cluster import RuntimeCluster  # noqa: E402
 from tests.runtime import worlds  # noqa: E402
-from tests.runtime.tiny_gguf import write_tiny_llama  # noqa: E402
-from tests.server.live import free_port  # noqa: E402
+from tests.runtime.tiny_gguf import tiny_llama_server  # noqa: E402
 
 MSG = [{"role": "user", "content": "what is two plus two?"}]
 
 
 @pytest.fixture(scope="module")
 def llama(tmp_path_factory):
-    d = tmp_path_factory.mktemp("llama")
-    model = write_tiny_llama(str(d / "tiny.gguf"))
-    port = free_port()
-    log = open(d / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", "2048", "--model_alias", "tiny"],
-                            stdout=log, stderr=log, start_new_session=True)
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 90
-    while True:
-        try:
-            if httpx.get(f"{base}/models", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise AssertionError(f"llama.cpp server did not start: {open(log.name).read()[-2000:]}")
-        time.sleep(0.3)
-    yield base
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    with tiny_llama_server(tmp_path_factory.mktemp("llama")) as base:
+        yield base
 
 
 def _cluster(base):

@@ -5,6 +5,13 @@ string is unique, as llama.cpp requires."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+
 import numpy as np
 
 
@@ -56,3 +63,38 @@ def write_tiny_llama(path: str, *, n_embd: int = 64, n_layer: int = 2, n_head: i
     w.write_tensors_to_file()
     w.close()
     return path
+
+
+@contextmanager
+def tiny_llama_server(directory, *, n_ctx: int = 2048):
+    """Write the tiny model into `directory`, serve it with llama-cpp-python's OpenAI-compatible
+    server on a free loopback port (alias 'tiny'), yield its /v1 base URL, and stop it after."""
+    import httpx
+
+    from tests.server.live import free_port
+
+    model = write_tiny_llama(os.path.join(str(directory), "tiny.gguf"), n_ctx=n_ctx)
+    port = free_port()
+    log_path = os.path.join(str(directory), "server.log")
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
+                             "--port", str(port), "--n_ctx", str(n_ctx), "--model_alias", "tiny"],
+                            stdout=log, stderr=log, start_new_session=True)
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 90
+    while True:
+        try:
+            if httpx.get(f"{base}/models", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise AssertionError(f"llama.cpp server did not start: {open(log_path).read()[-2000:]}")
+        time.sleep(0.3)
+    try:
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()

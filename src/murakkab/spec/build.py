@@ -65,6 +65,17 @@ class _Checker:
                             fix=f"name one of the workflow's tasks; {did_you_mean(self.spec.output, index)}")
 
     def check_capability(self, i: int, t: TaskSpec) -> Capability:
+        if t.capability is None:
+            if t.does is not None:
+                raise self.fail(f"the sentence '{t.does}' is not resolved to a capability yet", ("tasks", i, "does"),
+                                task=t.name, fix="run 'murakkab compile FILE --write' to resolve it, or write "
+                                                 "'capability:' and 'inputs:' by hand")
+            raise self.fail("missing required key 'capability'", ("tasks", i), task=t.name,
+                            fix="add 'capability: ...' here, or 'does: <sentence>' with 'reads: [...]' for the "
+                                "orchestrator to resolve")
+        if t.reads:
+            raise self.fail("'reads' belongs to a step written as an unresolved sentence", ("tasks", i, "reads"),
+                            task=t.name, fix="map each port to its source under 'inputs' and remove 'reads'")
         if t.capability not in self.cat.capabilities:
             raise self.fail(f"unknown capability '{t.capability}'", ("tasks", i, "capability"), task=t.name,
                             fix=f"use a catalogue capability; {did_you_mean(t.capability, self.cat.capabilities)}")
@@ -107,6 +118,18 @@ class _Checker:
                                 fix=f"connect '{port}' to a source of type '{want}'")
             out[port] = Binding(source=source, kind=kind, name=name, type=typ)
         return out
+
+    def executors(self, i: int, t: TaskSpec, cap: Capability) -> list[Executor]:
+        """The capability's executors, or the one the task pins."""
+        execs = self.cat.executors_for(cap.name)
+        if t.executor is None:
+            return execs
+        if t.executor not in {e.name for e in execs}:
+            raise self.fail(f"executor '{t.executor}' does not provide capability '{cap.name}'",
+                            ("tasks", i, "executor"), task=t.name,
+                            fix=f"name one of its executors or remove 'executor'; "
+                                f"{did_you_mean(t.executor, [e.name for e in execs])}")
+        return [e for e in execs if e.name == t.executor]
 
     def check_knobs(self, i: int, t: TaskSpec, execs: list[Executor]) -> None:
         for knob, value in t.knobs.items():
@@ -187,13 +210,14 @@ class _Checker:
         nodes: dict[str, TaskNode] = {}
         for i, t in enumerate(spec.tasks):
             cap = caps[t.name]
-            execs = self.cat.executors_for(cap.name)
+            execs = self.executors(i, t, cap)
             bindings = self.bindings(i, t, cap, caps)
             self.check_knobs(i, t, execs)
             self.check_preferences(i, t, execs)
             nodes[t.name] = TaskNode(name=t.name, capability=cap.name, bindings=bindings, output_type=cap.output,
                                      candidates=self.candidates(i, t, execs), prefer=t.prefer, forbid=t.forbid,
-                                     knobs=dict(t.knobs), line=self.src.line(("tasks", i)))
+                                     knobs=dict(t.knobs), line=self.src.line(("tasks", i)), does=t.does,
+                                     executor=t.executor)
         cycle = graph.find_cycle({n: node.predecessors for n, node in nodes.items()})
         if cycle:
             first = cycle[0]

@@ -91,17 +91,21 @@ def load_workflow(text: str, file: str | None = None, catalog: Catalog | None = 
     return build_workflow(spec, catalog, source)
 
 
-def load_file(path: str | FsPath, catalog: Catalog | None = None) -> LogicalWorkflow:
-    """Read and validate a spec file."""
+def read_spec_file(path: str | FsPath) -> str:
+    """A spec file's text; a SpecError naming the file when it cannot be read."""
     p = FsPath(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SpecError("file not found", file=str(p), fix="check the path") from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         raise SpecError(f"cannot read the file: {exc.__class__.__name__}", file=str(p),
                         fix="pass a readable UTF-8 YAML file") from None
-    return load_workflow(text, str(p), catalog)
+
+
+def load_file(path: str | FsPath, catalog: Catalog | None = None) -> LogicalWorkflow:
+    """Read and validate a spec file."""
+    return load_workflow(read_spec_file(path), str(FsPath(path)), catalog)
 
 
 def builtin_names() -> list[str]:

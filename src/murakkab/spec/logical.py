@@ -53,6 +53,8 @@ class TaskNode:
     forbid: Preferences
     knobs: dict[str, KnobValue]       # values fixed by the spec
     line: int | None = field(default=None, compare=False)
+    does: str | None = field(default=None, compare=False)       # the sentence it was written as
+    executor: str | None = field(default=None, compare=False)   # pinned executor (already in candidates)
 
     @property
     def predecessors(self) -> tuple[str, ...]:
@@ -64,7 +66,7 @@ class TaskNode:
         return tuple(self.prefer.models)
 
     def to_spec(self) -> TaskSpec:
-        return TaskSpec(name=self.name, capability=self.capability,
+        return TaskSpec(name=self.name, capability=self.capability, does=self.does, executor=self.executor,
                         inputs={p: b.source for p, b in self.bindings.items()},
                         prefer=self.prefer, forbid=self.forbid, knobs=dict(self.knobs))
 

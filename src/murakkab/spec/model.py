@@ -33,10 +33,18 @@ class TaskSpec(BaseModel):
 
     `inputs` maps a port of the capability to `inputs.<name>` (a workflow input) or `<task>`
     (another task's output).
+
+    A step may instead be written as a plain sentence, `does`, with the sources it `reads` (no port
+    names: they depend on the capability). `murakkab compile` resolves it to a capability, an
+    `executor` and a port mapping (`spec/sentences.py`); a resolved step keeps its sentence for the
+    reader. `executor`, when given, pins one executor of the capability.
     """
     model_config = ConfigDict(frozen=True, extra="forbid")
     name: StrictStr
-    capability: StrictStr
+    capability: StrictStr | None = None
+    does: StrictStr | None = None
+    executor: StrictStr | None = None
+    reads: list[StrictStr] = Field(default_factory=list)
     inputs: dict[StrictStr, StrictStr] = Field(default_factory=dict)
     prefer: Preferences = Field(default_factory=Preferences)
     forbid: Preferences = Field(default_factory=Preferences)
@@ -60,7 +68,17 @@ class WorkflowSpec(BaseModel):
         data["inputs"] = dict(self.inputs)
         tasks = []
         for t in self.tasks:
-            item: dict = {"name": t.name, "capability": t.capability, "inputs": dict(t.inputs)}
+            item: dict = {"name": t.name}
+            if t.does is not None:
+                item["does"] = t.does
+            if t.capability is not None:
+                item["capability"] = t.capability
+            if t.executor is not None:
+                item["executor"] = t.executor
+            if t.reads:
+                item["reads"] = list(t.reads)
+            if t.inputs or t.capability is not None:
+                item["inputs"] = dict(t.inputs)
             for key in ("prefer", "forbid"):
                 pref: Preferences = getattr(t, key)
                 if not pref.is_empty():
@@ -111,6 +129,12 @@ class WorkflowBuilder:
             raise SpecError(f"'{where}': {err['msg'].lower()} (got {err['input']!r})", task=name,
                             fix="prefer/forbid take 'models' and 'hardware' lists; knobs map names to int or str"
                             ) from None
+        return name
+
+    def step(self, name: str, does: str, *reads: str) -> str:
+        """A step written as a sentence that reads the given sources (`input(...)` or task names);
+        `murakkab.orchestrator` resolves it to a capability and ports."""
+        self.tasks.append(TaskSpec(name=name, does=does, reads=list(reads)))
         return name
 
     def build(self, output: str) -> WorkflowSpec:
