@@ -8,10 +8,14 @@ import tempfile
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from murakkab.errors import MurakkabError
+
+
+console = Console()
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -59,7 +63,7 @@ def compile_command(
     threshold: float = typer.Option(0.3, "--threshold", help="Matcher: least confidence to accept (0-1]."),
 ) -> None:
     """Resolve sentence steps (does:) to capabilities and executors; print the workflow for review."""
-    from murakkab.cli import console, fail
+    from murakkab.cli_common import fail
     from murakkab.orchestrator.backend import BackendConfig, ChatBackend
     from murakkab.orchestrator.resolve import compile_spec
     from murakkab.spec.load import parse_spec, read_spec_file
