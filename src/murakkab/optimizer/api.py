@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import uuid
@@ -22,6 +23,7 @@ import yaml
 from murakkab.catalog import load_catalog
 from murakkab.errors import MurakkabError
 from murakkab.optimizer import milp
+from murakkab.optimizer.milp import Stop
 from murakkab.optimizer.steps import ConfigModel
 from murakkab.optimizer.tiers import derive_tiers, tier_by_key
 from murakkab.optimizer.world import WorkflowModel, workflow_model
@@ -76,6 +78,8 @@ class PlanRequest:
     latency_quantile: float = 0.99                   # latency SLOs are planned at this quantile
     hardware: tuple[str, ...] | None = None          # restrict to these hardware types
     mip_rel_gap: float = 1e-3
+    # wall-clock seconds for every solve of the plan together (queueing passes, per-workflow parts);
+    # the best plan found by then is returned, SolveStopped when none was
     time_limit_s: float = 60.0
     # independent parts of the MILP solved at once; None: one per CPU (os.cpu_count())
     solver_threads: int | None = None
@@ -107,6 +111,8 @@ def _check_request(req: PlanRequest) -> None:
         raise MurakkabError(f"latency target utilisation must be in [0.1, 1] (got {req.latency_target_utilisation})")
     if not 0.5 <= req.latency_quantile < 1.0:
         raise MurakkabError(f"latency quantile must be in [0.5, 1) (got {req.latency_quantile})")
+    if not (req.time_limit_s > 0 and math.isfinite(req.time_limit_s)):
+        raise MurakkabError(f"the planning time limit must be a number of seconds > 0 (got {req.time_limit_s})")
     if req.solver_threads is not None and req.solver_threads < 1:
         raise MurakkabError(f"solver threads must be at least 1 (got {req.solver_threads}; fix: 1, or leave unset "
                             "for one per CPU)")
@@ -277,11 +283,14 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
     return Assembled(problem=problem, models=models, tiers=tiers, demand=demand, pools=pools)
 
 
-def make_plan(req: PlanRequest) -> Plan:
-    """Plan the request under its policy. Raises InfeasiblePlan (with the binding constraint) if none exists."""
+def make_plan(req: PlanRequest, stop: Stop | None = None) -> Plan:
+    """Plan the request under its policy. Raises InfeasiblePlan (with the binding constraint) if none
+    exists or the demand is beyond any fleet (`limits`), and SolveStopped when `req.time_limit_s` ran
+    out, or `stop()` (asked between solves and while HiGHS runs, e.g. a client that left) returned
+    True, before any plan was found."""
     _check_request(req)
     started = time.time()
-    plan = _make_plan(req, started)
+    plan = _make_plan(req, started, _Clock(time.perf_counter() + req.time_limit_s, stop))
     if req.policy != "static" and wait_probability(req) < 1.0:
         wait_p = wait_probability(req)
         bound = [f"pools with a latency-tier user sized so an arriving call waits with probability <= {wait_p:g} "
@@ -292,17 +301,30 @@ def make_plan(req: PlanRequest) -> Plan:
     return plan.model_copy(update={"notes": reused + plan.notes}) if reused else plan
 
 
-def _make_plan(req: PlanRequest, started: float) -> Plan:
+@dataclass(frozen=True)
+class _Clock:
+    """When a plan's solves must end, and who may stop them sooner."""
+    deadline: float                    # time.perf_counter() value
+    stop: Stop | None = None
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def stopped(self) -> bool:
+        return self.left() <= 0 or (self.stop is not None and self.stop())
+
+
+def _make_plan(req: PlanRequest, started: float, clock: _Clock) -> Plan:
     from murakkab.optimizer.plan_build import build_plan
     if req.policy == "per-workflow":
         parts = []
         for pair in sorted(req.demand):
-            parts.append(solve_queueing(req, [pair]))
+            parts.append(solve_queueing(req, [pair], clock))
         # Budgets are shared by the whole fleet, even when pools are not.
         plan = build_plan(req, parts, started, plan_id=_new_id())
         _check_budgets_overall(req, plan)
         return plan
-    return build_plan(req, [solve_queueing(req)], started, plan_id=_new_id())
+    return build_plan(req, [solve_queueing(req, None, clock)], started, plan_id=_new_id())
 
 
 def wait_probability(req: PlanRequest) -> float:
@@ -364,7 +386,7 @@ def pool_slots(pool) -> int:
     return point.max_num_seqs if point is not None else pool.profile.concurrency
 
 
-def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None):
+def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None, clock: _Clock | None = None):
     """Solve the MILP for `pairs` (all when None) so that every pool serving a latency tier meets the
     Erlang C wait bound at the buffered peak; returns (Assembled, Solution).
 
@@ -378,10 +400,12 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
     cost recomputed from the instance counts; the last one for the accuracy objective) is returned,
     with the solver time of every pass and the gap of its own MILP (the top-up is outside the MILP:
     the plan's optimality is that of the linear model it solved). The time limit holds for all passes
-    together. A top-up that would break a hardware budget is not made: that pass's plan is not used, and
+    together (`clock`: its deadline and stop request; by default `req.time_limit_s` from now). A top-up that would break a hardware budget is not made: that pass's plan is not used, and
     more passes run (up to MAX_QUEUEING_PASSES_WHEN_SHORT) so that the MILP can move the load within the
     budgets; if none fits, InfeasiblePlan names the pools and budgets."""
     from murakkab.optimizer.explain import InfeasiblePlan, explain
+    from murakkab.optimizer.limits import fleet_too_large
+    clock = clock or _Clock(time.perf_counter() + req.time_limit_s)
     wait_p = wait_probability(req)
     headroom: dict[str, float] = {}
     candidates = []            # (asm, topped-up solution, what the budgets kept short: [] when none)
@@ -394,12 +418,22 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
                                            and not any(not short for _, _, short in candidates)):
         passes += 1
         asm = assemble(req, pairs, pool_headroom=headroom, models=models)
+        if passes == 1 and (why := fleet_too_large(asm.problem, label=lambda gid: gid.replace("/", " "))):
+            raise InfeasiblePlan(why)
+        if clock.stopped():
+            if candidates:
+                break
+            raise _stopped(req, clock)
         try:
-            sol = milp.solve(replace(asm.problem, time_limit_s=max(asm.problem.time_limit_s - spent, 1e-3)),
-                             start=candidates[-1][1] if candidates else None)
+            sol = milp.solve(replace(asm.problem, time_limit_s=clock.left()),
+                             start=candidates[-1][1] if candidates else None, stop=clock.stop)
+        except milp.SolveStopped:
+            if candidates:
+                break
+            raise _stopped(req, clock) from None
         except milp.InfeasibleProblem as exc:
             if not candidates:
-                raise InfeasiblePlan(explain(req, asm, exc)) from None
+                raise InfeasiblePlan(explain(replace(req, time_limit_s=max(clock.left(), 1.0)), asm, exc)) from None
             break
         spent += sol.solve_time_s
         sol = replace(sol, solve_time_s=spent)
@@ -421,6 +455,14 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None)
             f"Fix: raise those budgets, or allow more waiting (latency_wait_probability, 1 turns the bound off)")
     asm, sol = valid[-1] if req.objective == "accuracy" else min(valid, key=lambda c: _objective(req, *c))
     return asm, replace(sol, solve_time_s=spent)
+
+
+def _stopped(req: PlanRequest, clock: _Clock) -> milp.SolveStopped:
+    if clock.stop is not None and clock.stop():
+        return milp.SolveStopped("planning was stopped before it found a plan (the caller asked it to stop)")
+    return milp.SolveStopped(f"no plan was found within the planning time limit of {req.time_limit_s:g} s "
+                             "(fix: raise the time limit, e.g. --time-limit 120, or plan fewer workflows and tiers "
+                             "at once, or loosen the MIP gap)")
 
 
 def _objective(req: PlanRequest, asm: Assembled, sol) -> float:

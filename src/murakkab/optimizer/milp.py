@@ -31,7 +31,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
+import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -122,6 +126,37 @@ class InfeasibleProblem(MurakkabError):
     """No plan meets every constraint; `Problem` analysis lives in optimizer.explain."""
 
 
+class SolveStopped(MurakkabError):
+    """HiGHS stopped (its time limit, or a stop request) before it found any plan."""
+
+
+Stop = Callable[[], bool]      # asked while HiGHS runs: True stops the solve
+_banner_lock = threading.Lock()
+_banner_shown = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A HiGHS instance. HiGHS writes its banner to the process's stdout (at C level) when the first
+    instance of a process is made, before any option can turn its output off; that one is made with
+    stdout pointed at stderr, so that stdout carries only murakkab's own output (tables, JSON)."""
+    global _banner_shown
+    with _banner_lock:
+        if _banner_shown:
+            return highspy.Highs()
+        _banner_shown = True
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            os.dup2(2, 1)
+            h = highspy.Highs()
+            import ctypes
+            ctypes.CDLL(None).fflush(None)          # the banner leaves C's buffer while fd 1 is stderr
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        return h
+
+
 class _Builder:
     """Collects columns and rows, then hands one sparse model to HiGHS."""
 
@@ -154,9 +189,11 @@ class _Builder:
                 self.coo_v.append(v)
 
     def solve(self, sense_max: bool, gap: float, time_limit: float, *, relax: bool = False,
-              zero: frozenset[int] = frozenset(), start: np.ndarray | None = None) -> tuple[highspy.Highs, float]:
+              zero: frozenset[int] = frozenset(), start: np.ndarray | None = None,
+              stop: Stop | None = None) -> tuple[highspy.Highs, float]:
         """Run HiGHS on the collected model. `relax`: drop integrality (the LP relaxation); `zero`:
-        columns held at 0; `start`: a feasible point handed to HiGHS as its first incumbent."""
+        columns held at 0; `start`: a feasible point handed to HiGHS as its first incumbent; `stop`:
+        asked at HiGHS' interrupt points, True interrupts it (status 'Interrupted by user')."""
         ncol, nrow = len(self.cost), len(self.rows_lo)
         a = csc_matrix((self.coo_v, (self.coo_r, self.coo_c)), shape=(nrow, ncol))
         lp = highspy.HighsLp()
@@ -176,7 +213,7 @@ class _Builder:
         lp.integrality_ = [highspy.HighsVarType.kInteger if i and not relax else highspy.HighsVarType.kContinuous
                            for i in self.integer]
         lp.sense_ = highspy.ObjSense.kMaximize if sense_max else highspy.ObjSense.kMinimize
-        h = highspy.Highs()
+        h = _new_highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", gap)
         h.setOptionValue("time_limit", time_limit)
@@ -193,6 +230,14 @@ class _Builder:
             point.col_value = start.tolist()
             point.value_valid = True
             h.setSolution(point)
+        if stop is not None:
+            def interrupt(event) -> None:
+                if stop():
+                    event.interrupt()
+            # callbacks are only set when a caller can stop: each costs a call into Python
+            for name in ("cbMipInterrupt", "cbSimplexInterrupt", "cbIpmInterrupt"):
+                if hasattr(h, name):             # older highspy: the stop is asked between solves only
+                    getattr(h, name).subscribe(interrupt)
         t0 = time.perf_counter()
         h.run()
         return h, time.perf_counter() - t0
@@ -414,8 +459,9 @@ def _combine(parts: list[Solution]) -> Solution:
         constraints=sum(s.constraints for s in parts))
 
 
-def solve(problem: Problem, start: Solution | None = None) -> Solution:
-    """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint.
+def solve(problem: Problem, start: Solution | None = None, stop: Stop | None = None) -> Solution:
+    """Solve the planning MILP. Raises InfeasibleProblem when no plan meets every constraint, and
+    SolveStopped when the time limit or `stop` (asked while HiGHS runs) ends it before any plan.
     `start`: a plan believed feasible (e.g. an earlier solution, topped up), handed to HiGHS as its
     first incumbent; HiGHS drops it if it is not feasible here. `problem.threads` independent parts
     are solved at once (each HiGHS run is single-threaded; HiGHS releases the GIL while it solves).
@@ -430,7 +476,7 @@ def solve(problem: Problem, start: Solution | None = None) -> Solution:
         raise MurakkabError(f"threads must be at least 1 (got {problem.threads})")
     parts = independent_parts(problem)
     if len(parts) == 1:
-        return _solve_model(problem, start)
+        return _solve_model(problem, start, stop)
     started = time.perf_counter()
     # largest parts first, so that the longest solve starts at once
     order = sorted(parts, key=lambda part: -sum(len(c.steps) for g in part.groups for c in g.configs))
@@ -438,7 +484,9 @@ def solve(problem: Problem, start: Solution | None = None) -> Solution:
 
     def run(part: Problem) -> Solution:
         left = problem.time_limit_s - (time.perf_counter() - started)
-        return _solve_model(replace(part, time_limit_s=max(left, 1e-3)), start)
+        if left <= 0 or (stop is not None and stop()):
+            raise SolveStopped("the time limit or a stop request ended the solve before every part had a plan")
+        return _solve_model(replace(part, time_limit_s=left), start, stop)
 
     if threads == 1:
         solutions = []
@@ -452,7 +500,7 @@ def solve(problem: Problem, start: Solution | None = None) -> Solution:
 
 
 def _warm_start(b: _Builder, sense_max: bool, problem: Problem,
-                group_ys: list[list[int]]) -> tuple[np.ndarray | None, float]:
+                group_ys: list[list[int]], stop: Stop | None = None) -> tuple[np.ndarray | None, float]:
     """A first incumbent for the MILP, and the seconds spent finding it.
 
     The LP relaxation tends to pick each group's configuration right while leaving instance counts
@@ -462,13 +510,14 @@ def _warm_start(b: _Builder, sense_max: bool, problem: Problem,
     no start when the fixed configurations admit no plan (a budget, say)."""
     if all(len(ys) < 2 for ys in group_ys):
         return None, 0.0
-    h, spent = b.solve(sense_max, problem.mip_rel_gap, problem.time_limit_s, relax=True)
+    h, spent = b.solve(sense_max, problem.mip_rel_gap, problem.time_limit_s, relax=True, stop=stop)
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None, spent
     lp = np.asarray(h.getSolution().col_value)
     others = frozenset(y for ys in group_ys for y in ys if y != max(ys, key=lambda v: lp[v]))
     # a 1% incumbent is enough to prune with; the final solve closes the gap to the problem's tolerance
     h, more = b.solve(sense_max, max(problem.mip_rel_gap, WARM_START_GAP), max(problem.time_limit_s - spent, 1e-3),
+                      stop=stop,
                       zero=others)
     spent += more
     if h.getInfo().primal_solution_status != 2:
@@ -495,7 +544,7 @@ def _point_of(sol: Solution, ncol: int, y_var, x_var, combo_var, n_var) -> np.nd
     return point
 
 
-def _solve_model(problem: Problem, start: Solution | None = None) -> Solution:
+def _solve_model(problem: Problem, start: Solution | None = None, stop: Stop | None = None) -> Solution:
     """Build and solve one MILP for `problem` (already reduced), from `start` when given."""
     b = _Builder()
     T = problem.epoch_h
@@ -608,12 +657,16 @@ def _solve_model(problem: Problem, start: Solution | None = None) -> Solution:
     if start is not None:
         point, warm_s = _point_of(start, len(b.cost), y_var, x_var, combo_var, n_var), 0.0
     else:
-        point, warm_s = _warm_start(b, sense_max, problem, list(group_ys.values()))
-    h, elapsed = b.solve(sense_max, problem.mip_rel_gap, max(problem.time_limit_s - warm_s, 1e-3), start=point)
+        point, warm_s = _warm_start(b, sense_max, problem, list(group_ys.values()), stop)
+    h, elapsed = b.solve(sense_max, problem.mip_rel_gap, max(problem.time_limit_s - warm_s, 1e-3), start=point,
+                         stop=stop)
     elapsed += warm_s
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
-    if status not in ("Optimal", "Time limit reached") or info.primal_solution_status != 2:
+    stopped = status in ("Time limit reached", "Interrupted by user")
+    if stopped and info.primal_solution_status != 2:
+        raise SolveStopped(f"HiGHS status: {status} after {elapsed:.1f} s, before it found any plan")
+    if status != "Optimal" and not stopped or info.primal_solution_status != 2:
         raise InfeasibleProblem(f"HiGHS status: {status}")
     sol = np.asarray(h.getSolution().col_value)
 
