@@ -72,6 +72,8 @@ def register(app: typer.Typer) -> None:
         cost_budget: Optional[float] = typer.Option(None, help="$ per epoch (accuracy objective)."),
         pue: float = typer.Option(1.2, help="Facility PUE (estimate by default)."),
         epoch_min: float = typer.Option(60.0, help="Epoch length in minutes."),
+        time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for every solve together; the best "
+                                                                     "plan by then is kept."),
         out: Optional[Path] = typer.Option(None, help="Write the Plan JSON here."),
     ) -> None:
         """Plan models, knobs, hardware, operating points and instance counts for the demand."""
@@ -103,7 +105,8 @@ def register(app: typer.Typer) -> None:
                 except ValueError:
                     raise MurakkabError(f"budget '{b}': '{n}' is not a whole number") from None
             req = PlanRequest(demand=demand, objective=objective, policy=policy, budgets=budgets,
-                              cost_budget_usd=cost_budget, pue=pue, epoch_s=epoch_min * 60.0)
+                              cost_budget_usd=cost_budget, pue=pue, epoch_s=epoch_min * 60.0,
+                              time_limit_s=time_limit)
             result = make_plan(req)
         except (MurakkabError, InfeasiblePlan) as exc:
             _fail(exc)
