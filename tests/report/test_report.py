@@ -14,7 +14,7 @@ from murakkab.cli import app
 from murakkab.plan.schema import Plan
 from murakkab.report import charts
 from murakkab.report.compare import compare
-from murakkab.report.dag import layers, route_svg
+from murakkab.report.dag import route_svg
 from murakkab.report.html import write_report
 from murakkab.report.rundir import ReportError, find_runs, load_run
 
@@ -83,11 +83,6 @@ def test_energy_per_request_is_accelerator_plus_node_joules_times_pue(comparison
         rows = [r for r in csv.DictReader(fh) if r["latency_s"] not in ("", "None")]
     by_hand = [(float(r["gpu_j"]) + float(r["node_j"])) * pue / 3600 for r in rows]
     assert charts.request_energy_wh(load_run(d)) == pytest.approx(by_hand)
-
-
-def test_layers_are_longest_paths_from_the_sources():
-    edges = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d"), ("a", "d"), ("d", "e")]
-    assert layers(list("abcde"), edges) == {"a": 0, "b": 1, "c": 1, "d": 2, "e": 3}
 
 
 def test_dag_svg_shows_every_step_with_its_model_and_operating_point(comparison_dir):

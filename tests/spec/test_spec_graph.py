@@ -42,3 +42,16 @@ def test_find_cycle_and_topological_order_refuses_it():
 
 def test_successors_are_inverted_predecessors():
     assert graph.successors_of(DIAMOND) == {"a": ("b", "c"), "b": ("d",), "c": ("d", "e"), "d": (), "e": ()}
+
+
+def test_depths_are_edges_on_the_longest_path_from_a_source():
+    # a -> b -> d -> e, a -> c -> d, and the shortcut a -> d: d sits after b, not beside it
+    preds = {"a": (), "b": ("a",), "c": ("a",), "d": ("b", "c", "a"), "e": ("d",)}
+    assert graph.depths(preds) == {"a": 0, "b": 1, "c": 1, "d": 2, "e": 3}
+
+
+def test_heaviest_of_given_paths():
+    paths = [("a", "b", "d"), ("a", "c", "d")]
+    assert graph.heaviest_of(paths, {"a": 1, "b": 5, "c": 2, "d": 1}) == 7      # 1 + 5 + 1 by hand
+    assert graph.heaviest_of(paths, {"c": 2}) == 2                              # missing nodes weigh 0
+    assert graph.heaviest_of([], {"a": 1}) == 0.0

@@ -88,15 +88,14 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
         if r.tier.metric == "latency":
             if r.tier.accuracy_floor is not None and r.accuracy_percent < r.tier.accuracy_floor - TOL:
                 problems.append(f"{where}: accuracy {r.accuracy_percent:.3f}% below the floor {r.tier.accuracy_floor:.3f}%")
-            paths = _paths(r)
             if r.variants:
                 # requests follow one variant end to end: each must meet the SLO
                 if abs(sum(v.share for v in r.variants) - 1.0) > 1e-6:
                     problems.append(f"{where}: variant shares sum to {sum(v.share for v in r.variants):.6f}")
-                worst_path = max(sum(pool_latency.get((t, v.pools.get(t, "")), 0.0) for t in p)
-                                 for v in r.variants for p in paths)
+                worst_path = max(r.critical_path({t: pool_latency.get((t, p), 0.0) for t, p in v.pools.items()})[0]
+                                 for v in r.variants)
             else:
-                worst_path = max(sum(step_latency.get(t, 0.0) for t in p) for p in paths)
+                worst_path = r.critical_path(step_latency)[0]
             if worst_path > r.tier.threshold * (1 + 1e-6) + TOL:
                 problems.append(f"{where}: latency {worst_path:.3f} s at q={plan.latency_quantile} exceeds the "
                                 f"tier's {r.tier.threshold:.3f} s")
@@ -123,26 +122,3 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
         if catalog.hardware[hw].kind == "gpu" and n != used[hw]:
             problems.append(f"totals say {n} x {hw} but pools hold {used[hw]}")
     return problems
-
-
-def _paths(route) -> list[tuple[str, ...]]:
-    """Source-to-sink paths of a route from its edges (steps without edges are paths of their own)."""
-    succ: dict[str, list[str]] = defaultdict(list)
-    has_pred = set()
-    for a, b in route.edges:
-        succ[a].append(b)
-        has_pred.add(b)
-    tasks = [s.task for s in route.steps]
-    out = []
-
-    def walk(node, acc):
-        if not succ[node]:
-            out.append(tuple(acc))
-            return
-        for nxt in succ[node]:
-            walk(nxt, acc + [nxt])
-
-    for t in tasks:
-        if t not in has_pred:
-            walk(t, [t])
-    return out

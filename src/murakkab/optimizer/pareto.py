@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from murakkab.optimizer.world import WorkflowModel
+from murakkab.spec.graph import heaviest_of
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,6 @@ class ParetoPoint:
     energy_wh: float
     cost_usd: float
     on_front: bool = False
-
-
-def _critical(paths, latency: dict[str, float]) -> float:
-    return max(sum(latency.get(t, 0.0) for t in p) for p in paths)
 
 
 def points(model: WorkflowModel, pue: float = 1.2) -> list[ParetoPoint]:
@@ -42,7 +39,7 @@ def points(model: WorkflowModel, pue: float = 1.2) -> list[ParetoPoint]:
                 chosen[s.task] = next(c for c in s.choices if c.pool.id == pool_id)
             energy = sum(c.busy_s_avg * (c.pool.power_busy_w + c.pool.node_overhead_w) for c in chosen.values()) * pue / 3600.0
             cost = sum(c.busy_s_avg * c.pool.price_usd_per_hour for c in chosen.values()) / 3600.0
-            latency = _critical(cfg.paths, {t: c.latency_p90_s for t, c in chosen.items()})
+            latency = heaviest_of(cfg.paths, {t: c.latency_p90_s for t, c in chosen.items()})
             hw = next((c.pool.hardware.name for s in llm_steps for c in [chosen[s.task]]), "cpu")
             out.append(ParetoPoint(config=cfg.id, pool=pool_id or "tools only", hardware=hw,
                                    accuracy_percent=cfg.profile.accuracy_percent, latency_p90_s=latency,

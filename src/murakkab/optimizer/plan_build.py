@@ -10,15 +10,12 @@ from murakkab.optimizer import milp
 from murakkab.optimizer.candidates import ModelPool
 from murakkab.plan import Plan, PlanTotals, Pool, PoolUser, Route, RouteVariant, SolveInfo, StepPlan
 from murakkab.plan.schema import PoolShare
+from murakkab.spec.graph import heaviest_of
 
 
 def pool_energy_wh(p: milp.PoolCandidate, instances: int, busy_avg: float, epoch_h: float, pue: float) -> float:
     """Facility energy of a pool over an epoch: provisioned idle + node power, plus busy power above idle."""
     return pue * epoch_h * (instances * (p.power_idle_w + p.node_overhead_w) + busy_avg * (p.power_busy_w - p.power_idle_w))
-
-
-def _critical(paths, latency: dict[str, float]) -> float:
-    return max(sum(latency.get(t, 0.0) for t in path) for path in paths) if paths else 0.0
 
 
 def build_plan(req, parts, started: float, plan_id: str) -> Plan:
@@ -132,16 +129,16 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
                 by_pool90 = {(t, c.pool.id): c.latency_p90_s for t, st in cfg.steps.items() for c in st.choices}
                 lat50 = {}
                 lat90 = {}
-                worst50 = max(_critical(cfg.paths, {t: by_pool50[(t, p)] for t, p in v.items()})
+                worst50 = max(heaviest_of(cfg.paths, {t: by_pool50[(t, p)] for t, p in v.items()})
                               for _, v in sol.variants[g.id])
-                worst90 = max(_critical(cfg.paths, {t: by_pool90[(t, p)] for t, p in v.items()})
+                worst90 = max(heaviest_of(cfg.paths, {t: by_pool90[(t, p)] for t, p in v.items()})
                               for _, v in sol.variants[g.id])
             routes.append(Route(
                 workflow=w, tier=asm.tiers[g.id], knobs=dict(cfg.profile.knobs), steps=steps,
                 edges=sorted(set(edges)), variants=variants, accuracy_percent=cfg.profile.accuracy_percent,
                 accuracy_basis=cfg.profile.accuracy_source.basis,
-                latency_p50_s=worst50 if variants else _critical(cfg.paths, lat50),
-                latency_p90_s=worst90 if variants else _critical(cfg.paths, lat90), rate_peak_rps=d.peak_rps, rate_avg_rps=d.avg_rps,
+                latency_p50_s=worst50 if variants else heaviest_of(cfg.paths, lat50),
+                latency_p90_s=worst90 if variants else heaviest_of(cfg.paths, lat90), rate_peak_rps=d.peak_rps, rate_avg_rps=d.avg_rps,
                 energy_wh_per_request=e_req, cost_usd_per_request=c_req))
 
     gpus: dict[str, int] = defaultdict(int)

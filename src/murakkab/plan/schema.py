@@ -11,9 +11,12 @@ Vocabulary
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from murakkab.spec import graph
 
 PLAN_SCHEMA_VERSION = 1
 KnobValue = Union[int, str]
@@ -91,6 +94,48 @@ class Route(BaseModel):
     rate_avg_rps: float
     energy_wh_per_request: float
     cost_usd_per_request: float
+
+    @model_validator(mode="after")
+    def _a_dag_over_its_steps(self) -> "Route":
+        where = f"route {self.workflow}/{self.tier.key}"
+        names = [s.task for s in self.steps]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"{where}: step(s) {', '.join(dup)} appear more than once (fix: one step per task)")
+        known = set(names)
+        for a, b in self.edges:
+            unknown = [n for n in (a, b) if n not in known]
+            if unknown:
+                raise ValueError(f"{where}: edge ({a}, {b}) names unknown step(s) {', '.join(unknown)}; the steps "
+                                 f"are {', '.join(names)} (fix: an edge joins two of the route's steps)")
+            if a == b:
+                raise ValueError(f"{where}: edge ({a}, {b}) joins a step to itself (fix: remove it)")
+        cycle = graph.find_cycle(self.predecessors())
+        if cycle:
+            raise ValueError(f"{where}: its steps form a cycle {' -> '.join(cycle)} (fix: a route is a DAG)")
+        for v in self.variants:
+            stray = sorted(set(v.pools) - known)
+            if stray:
+                raise ValueError(f"{where}: a variant names unknown step(s) {', '.join(stray)}")
+        return self
+
+    def predecessors(self) -> dict[str, tuple[str, ...]]:
+        """task -> the tasks it reads from, in step order (the map spec/graph.py works on)."""
+        preds: dict[str, list[str]] = {s.task: [] for s in self.steps}
+        for a, b in self.edges:
+            if a not in preds[b]:
+                preds[b].append(a)
+        return {t: tuple(ps) for t, ps in preds.items()}
+
+    def topological_order(self) -> list[str]:
+        """Tasks so that every task follows its producers (ties keep step order)."""
+        return graph.topological_order(self.predecessors())
+
+    def critical_path(self, weight: Mapping[str, float]) -> tuple[float, tuple[str, ...]]:
+        """The heaviest source-to-sink path by summed step weight (a step missing from `weight` weighs
+        0, e.g. one that did not run): (total, path)."""
+        preds = self.predecessors()
+        return graph.critical_path(preds, {t: weight.get(t, 0.0) for t in preds})
 
 
 class PoolUser(BaseModel):

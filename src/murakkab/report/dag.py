@@ -6,26 +6,9 @@ from __future__ import annotations
 from html import escape
 
 from murakkab.plan.schema import Plan, Route, StepPlan
+from murakkab.spec.graph import depths
 
 BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 250, 74, 60, 18, 10
-
-
-def layers(tasks: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
-    """Layer of each task = length of the longest path reaching it from a source (0 for sources)."""
-    preds: dict[str, list[str]] = {t: [] for t in tasks}
-    for a, b in edges:
-        preds.setdefault(b, []).append(a)
-        preds.setdefault(a, [])
-    depth: dict[str, int] = {}
-
-    def d(t: str, seen: frozenset = frozenset()) -> int:
-        if t in seen:   # a cycle cannot be drawn in layers; a plan never has one, be safe anyway
-            return 0
-        if t not in depth:
-            depth[t] = 1 + max((d(p, seen | {t}) for p in preds[t]), default=-1)
-        return depth[t]
-
-    return {t: d(t) for t in preds}
 
 
 def step_lines(step: StepPlan, plan: Plan) -> list[str]:
@@ -55,14 +38,13 @@ def step_lines(step: StepPlan, plan: Plan) -> list[str]:
 
 def route_svg(route: Route, plan: Plan) -> str:
     """An <svg> element drawing the route's steps in layers, left to right."""
-    tasks = [s.task for s in route.steps]
-    lay = layers(tasks, list(route.edges))
+    lay = depths(route.predecessors())          # a step's column: edges on the longest path reaching it
     cols: dict[int, list[str]] = {}
-    for t in tasks + [t for t in lay if t not in tasks]:
+    for t in lay:
         cols.setdefault(lay[t], []).append(t)
     steps = {s.task: s for s in route.steps}
     pos: dict[str, tuple[float, float]] = {}
-    box_h = {t: max(BOX_H, 18 + 14 * len(step_lines(steps[t], plan))) if t in steps else BOX_H for t in lay}
+    box_h = {t: max(BOX_H, 18 + 14 * len(step_lines(steps[t], plan))) for t in lay}
     height = 0.0
     for c, col in cols.items():
         y = PAD
@@ -81,15 +63,14 @@ def route_svg(route: Route, plan: Plan) -> str:
         out.append(f'<line x1="{xa + BOX_W:.0f}" y1="{ya + box_h[a] / 2:.0f}" x2="{xb:.0f}" y2="{yb + box_h[b] / 2:.0f}" '
                    'stroke="#555" stroke-width="1.5" marker-end="url(#arrow)"/>')
     for t, (x, y) in pos.items():
-        step = steps.get(t)
-        kind = step.kind if step else "tool"
-        fill = {"llm": "#dbe9f7", "composition": "#e3f1e0", "tool": "#f6ead5"}.get(kind, "#eee")
-        if step is not None and step.skipped:
+        step = steps[t]
+        fill = {"llm": "#dbe9f7", "composition": "#e3f1e0", "tool": "#f6ead5"}.get(step.kind, "#eee")
+        if step.skipped:
             fill = "#eeeeee"
-        out.append(f'<g class="step" data-task="{escape(t)}" data-model="{escape((step.model or "") if step else "")}">'
+        out.append(f'<g class="step" data-task="{escape(t)}" data-model="{escape(step.model or "")}">'
                    f'<rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{box_h[t]:.0f}" rx="6" fill="{fill}" '
                    'stroke="#445"/>')
-        for k, line in enumerate(step_lines(step, plan) if step else [t]):
+        for k, line in enumerate(step_lines(step, plan)):
             weight = ' font-weight="bold"' if k == 0 else ""
             out.append(f'<text x="{x + 8:.0f}" y="{y + 18 + 14 * k:.0f}" font-size="11"{weight}>'
                        f'{escape(line[:46])}</text>')

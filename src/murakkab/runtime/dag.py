@@ -9,10 +9,11 @@ task switch on chains). If a step raises, the others are cancelled and the error
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from murakkab.errors import MurakkabError
+from murakkab.spec.graph import successors_of
 
 
 class StepFailed(MurakkabError):
@@ -21,39 +22,13 @@ class StepFailed(MurakkabError):
         self.step, self.cause = step, cause
 
 
-def check_dag(steps: Sequence[str], edges: Sequence[tuple[str, str]]) -> None:
-    """Raise MurakkabError on an edge to an unknown step or a cycle."""
-    known = set(steps)
-    indeg = {s: 0 for s in steps}
-    succ: dict[str, list[str]] = {s: [] for s in steps}
-    for a, b in edges:
-        if a not in known or b not in known:
-            raise MurakkabError(f"edge ({a}, {b}) names an unknown step; steps are {list(steps)}")
-        succ[a].append(b)
-        indeg[b] += 1
-    ready = [s for s in steps if indeg[s] == 0]
-    seen = 0
-    while ready:
-        s = ready.pop()
-        seen += 1
-        for t in succ[s]:
-            indeg[t] -= 1
-            if indeg[t] == 0:
-                ready.append(t)
-    if seen != len(steps):
-        raise MurakkabError("the route's steps form a cycle; a DAG is required")
-
-
-async def run_dag(steps: Sequence[str], edges: Sequence[tuple[str, str]],
-                  run: Callable[[str], Awaitable[Any]]) -> dict[str, Any]:
-    """Run every step after its producers; returns {step: result}. Assumes `check_dag` passed."""
-    succ: dict[str, list[str]] = {s: [] for s in steps}
-    waiting = dict.fromkeys(steps, 0)
-    for a, b in edges:
-        succ[a].append(b)
-        waiting[b] += 1
+async def run_dag(preds: Mapping[str, Sequence[str]], run: Callable[[str], Awaitable[Any]]) -> dict[str, Any]:
+    """Run every step after its producers (`preds`: step -> the steps it reads from, a DAG such as
+    `Route.predecessors()`, which a Route checks when it is built); returns {step: result}."""
+    succ = successors_of(preds)
+    waiting = {s: len(set(ps)) for s, ps in preds.items()}
     results: dict[str, Any] = {}
-    ready = [s for s in steps if waiting[s] == 0]
+    ready = [s for s in preds if waiting[s] == 0]
     running: dict[asyncio.Task, str] = {}
 
     def release(name: str) -> None:
@@ -93,18 +68,3 @@ async def run_dag(steps: Sequence[str], edges: Sequence[tuple[str, str]],
         if running:
             await asyncio.gather(*running, return_exceptions=True)
     return results
-
-
-def critical_path(steps: Sequence[str], edges: Sequence[tuple[str, str]], duration: dict[str, float]) -> float:
-    """Longest path through the DAG with each step weighted by its duration."""
-    pred: dict[str, list[str]] = {s: [] for s in steps}
-    for a, b in edges:
-        pred[b].append(a)
-    finish: dict[str, float] = {}
-
-    def f(s: str) -> float:
-        if s not in finish:
-            finish[s] = duration.get(s, 0.0) + max((f(p) for p in pred[s]), default=0.0)
-        return finish[s]
-
-    return max((f(s) for s in steps), default=0.0)

@@ -22,7 +22,7 @@ from murakkab.runtime.backends import BackendsConfig
 from murakkab.runtime.calls import BadInput, NoInstanceLeft
 from murakkab.runtime.cluster import RuntimeCluster
 from murakkab.runtime.replan import ReplanSettings
-from murakkab.runtime.dag import StepFailed, check_dag, critical_path, run_dag
+from murakkab.runtime.dag import StepFailed, run_dag
 from murakkab.runtime.journal import Journal, RequestRow
 from murakkab.runtime.results import RequestResult, StepResult
 from murakkab.runtime.steps import StepRunner
@@ -300,8 +300,7 @@ class Runtime:
     def deploy(self, plan: Plan, activate: bool = True) -> int:
         """Store a plan as a new version; activating it moves the running cluster to it."""
         for route in plan.routes:
-            names = [s.task for s in route.steps]
-            check_dag(names, route.edges)
+            names = [s.task for s in route.steps]      # a Route checked its DAG when it was built
             if len(names) > self.cfg.limits.max_dag_tasks:
                 raise MurakkabError(f"route {route.workflow}/{route.tier.key} has {len(names)} steps; the limit is "
                                     f"{self.cfg.limits.max_dag_tasks}")
@@ -515,10 +514,10 @@ class Runtime:
             return res
 
         order = [s.task for s in route.steps]
-        await run_dag(order, route.edges, run)
+        await run_dag(route.predecessors(), run)
         latency = time.perf_counter() - t0
-        cp = critical_path(order, route.edges, {n: r.latency_s for n, r in results.items()})
-        model_cp = critical_path(order, route.edges, {n: r.model_latency_s for n, r in results.items()})
+        cp = route.critical_path({n: r.latency_s for n, r in results.items()})[0]
+        model_cp = route.critical_path({n: r.model_latency_s for n, r in results.items()})[0]
         res = RequestResult.total(request_id=row.id, workflow=row.workflow, tier=route.tier.key,
                                   plan_id=self.cluster.plan.plan_id, steps=[results[n] for n in order],
                                   output=outputs.get(wf.output), latency_s=latency, critical_path_s=cp,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 
 def successors_of(preds: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
@@ -90,3 +90,17 @@ def critical_path(preds: Mapping[str, Sequence[str]], weight: Mapping[str, float
     if not best:
         return 0.0, ()
     return max(best.values(), key=lambda b: b[0])
+
+
+def heaviest_of(paths: Iterable[Sequence[str]], weight: Mapping[str, float]) -> float:
+    """The largest summed weight among the given paths (a node without a weight counts 0); 0.0 for none.
+    For callers that hold a DAG's path list already (the optimizer's configurations)."""
+    return max((sum(weight.get(n, 0.0) for n in p) for p in paths), default=0.0)
+
+
+def depths(preds: Mapping[str, Sequence[str]]) -> dict[str, int]:
+    """Edges on the longest path reaching each node from a source (0 for sources), in map order."""
+    depth: dict[str, int] = {}
+    for node in topological_order(preds):
+        depth[node] = 1 + max((depth[p] for p in preds[node]), default=-1)
+    return {n: depth[n] for n in preds}
