@@ -2,12 +2,15 @@
 not a 500, and the journal records the request as failed with that reason."""
 
 import pytest
-from fastapi.testclient import TestClient
 
-from murakkab.runtime.backends import parse_backends
-from murakkab.runtime.service import RuntimeConfig
-from murakkab.server.app import ServerConfig, create_app
-from tests.runtime import worlds
+cv2 = pytest.importorskip("cv2", reason="opencv-python-headless is in the test extra; install it")
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from murakkab.runtime.backends import parse_backends  # noqa: E402
+from murakkab.runtime.service import RuntimeConfig  # noqa: E402
+from murakkab.server.app import ServerConfig, create_app  # noqa: E402
+from tests.runtime import worlds  # noqa: E402
 
 
 @pytest.fixture
