@@ -29,6 +29,7 @@ from murakkab.runtime.steps import StepRunner
 from murakkab.runtime.telemetry import RuntimeMetrics, emit_spans
 
 if TYPE_CHECKING:
+    from murakkab.orchestrator.backend import BackendConfig
     from murakkab.policy.autoscaler import AutoscalerConfig
 
 
@@ -73,6 +74,9 @@ class RuntimeConfig:
     max_attempts: int = 3                 # runs of one request across restarts
     max_tokens: int | None = None         # cap on generated tokens per model call (real backends)
     seed: int = 0
+    # composite requests (POST /v1/requests): the orchestrator LLM that decomposes them; None: the matcher
+    orchestrator: "BackendConfig | None" = None
+    orchestrator_tries: int = 3
 
 
 def check_config(config: RuntimeConfig) -> None:
@@ -121,6 +125,10 @@ class Runtime:
         self.epochs: list[dict] = []      # last re-plans: forecast, version, solve time or error
         self._replan_workflows: dict = {}  # uploaded workflows of the plan being re-planned
         self._shutdown = False
+        from murakkab.orchestrator.backend import ChatBackend
+        from murakkab.orchestrator.compose import Composer
+        self.composer = Composer(backend=ChatBackend(config.orchestrator) if config.orchestrator else None,
+                                 tries=config.orchestrator_tries)
 
     # ---- lifecycle -----------------------------------------------------------------------
     async def start(self) -> None:
@@ -152,6 +160,8 @@ class Runtime:
         await asyncio.gather(*self._bg, *(lv.task for lv in self._live.values() if lv.task), return_exceptions=True)
         if self.cluster is not None:
             await self.cluster.aclose()
+        if self.composer.backend is not None:
+            self.composer.backend.close()
         self.journal.close()
 
     async def _autoscale_loop(self) -> None:

@@ -23,7 +23,8 @@ from murakkab.runtime.journal import Tenant
 from murakkab.runtime.service import NoProfile, NotFound, Runtime, RuntimeConfig
 from murakkab.server import errors
 from murakkab.server.dashboard import mount_dashboard, runtime_state
-from murakkab.server.models import ChatBody, InvokeBody, PlanBody, WorkflowUpload
+from murakkab.runtime.composite import output_text, run_composite
+from murakkab.server.models import ChatBody, ComposeBody, InvokeBody, PlanBody, WorkflowUpload
 
 TERMINAL = ("completed", "failed", "cancelled")
 
@@ -255,10 +256,19 @@ def create_app(config: ServerConfig) -> FastAPI:
             raise NotFound(f"no job '{rid}'")
         return row
 
+    # ---- composite requests (no workflow named) ------------------------------------------
+    @app.post("/v1/requests")
+    async def compose(body: ComposeBody, t: Tenant = Depends(tenant)):
+        res = await run_composite(rt, t.name, body.query, body.data, body.tier, slo_s=body.slo_s,
+                                  max_concurrency=t.max_concurrency)
+        return JSONResponse(res.model_dump(mode="json"), status_code=200 if res.status == "completed" else 500)
+
     # ---- OpenAI-compatible ---------------------------------------------------------------
     @app.post("/v1/chat/completions")
     async def chat(body: ChatBody, t: Tenant = Depends(tenant)):
         workflow, _, tier = body.model.partition(":")
+        if workflow == "auto":      # no workflow named: the orchestrator composes one from the message
+            return await _chat_auto(rt, t, body, tier or "accuracy:good")
         if not tier:
             raise MurakkabError(f"model '{body.model}' must be 'workflow:tier', e.g. 'reasoning:accuracy:good'")
         wf = rt.workflow(t.name, workflow)
@@ -279,11 +289,44 @@ def create_app(config: ServerConfig) -> FastAPI:
         return JSONResponse({"id": f"chatcmpl-{rid}", "object": "chat.completion", "created": int(time.time()),
                              "model": body.model, "usage": _usage(res), "murakkab": _extra(res, rid),
                              "choices": [{"index": 0, "finish_reason": "stop",
-                                          "message": {"role": "assistant", "content": _as_text(res.output)}}]},
+                                          "message": {"role": "assistant", "content": output_text(res.output)}}]},
                             headers={"X-Request-Id": rid})
 
     mount_dashboard(app, runtime_state(rt), authorize=admin)   # /dashboard (operator view: admin tenants)
     return app
+
+
+async def _chat_auto(rt: Runtime, t: Tenant, body, tier: str):
+    """model 'auto' or 'auto:<tier>': the last user message is a composite request with no data; the
+    answer is the composite's output, `murakkab.dag` says which DAG ran and why."""
+    users = [m.content for m in body.messages if m.role == "user" and m.content]
+    if not users:
+        raise MurakkabError("messages need at least one user message with content")
+    res = await run_composite(rt, t.name, users[-1], {}, tier, max_concurrency=t.max_concurrency)
+    if res.status != "completed":
+        return JSONResponse({"error": {"type": "request_failed", "message": res.error},
+                             "result": res.model_dump(mode="json")}, status_code=500)
+    text = output_text(res.output)
+    extra = {"energy_wh": res.energy_wh, "cost_usd": res.cost_usd, "latency_s": res.latency_s,
+             "request_ids": [s.request_id for s in res.steps], "dag": res.dag, "decomposed_by": res.decomposed_by,
+             "why": res.why}
+    cid, created = f"chatcmpl-{res.steps[0].request_id}", int(time.time())
+    if not body.stream:
+        return JSONResponse({"id": cid, "object": "chat.completion", "created": created, "model": body.model,
+                             "murakkab": extra, "choices": [{"index": 0, "finish_reason": "stop",
+                                                             "message": {"role": "assistant", "content": text}}]})
+
+    def chunk(delta: dict, finish=None, **more) -> str:
+        return "data: " + json.dumps({"id": cid, "object": "chat.completion.chunk", "created": created,
+                                      "model": body.model, "choices": [{"index": 0, "delta": delta,
+                                                                        "finish_reason": finish}], **more}) + "\n\n"
+
+    async def stream():   # the composite's answer exists only at its end: one content chunk
+        yield chunk({"role": "assistant", "content": text})
+        yield chunk({}, "stop", murakkab=extra)
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
 
 
 def _call_options(body) -> dict:
@@ -343,7 +386,7 @@ def _chat_stream(rt: Runtime, t: Tenant, body, workflow: str, tier: str, inputs:
                                                        "job_id": rid}}) + "\n\n"
             else:
                 if not sent:
-                    yield chunk({"content": _as_text(res.output)})
+                    yield chunk({"content": output_text(res.output)})
                 yield chunk({}, "stop", usage=_usage(res), murakkab=_extra(res, rid))
             yield "data: [DONE]\n\n"
         finally:
@@ -352,16 +395,6 @@ def _chat_stream(rt: Runtime, t: Tenant, body, workflow: str, tier: str, inputs:
             waiter.cancel()
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Request-Id": rid})
-
-
-def _as_text(output) -> str:
-    if isinstance(output, str):
-        return output
-    if isinstance(output, dict) and "answer" in output:
-        return str(output["answer"])
-    if isinstance(output, list):
-        return "\n\n".join(str(x) for x in output)
-    return json.dumps(output, default=str)
 
 
 def _result_response(res, rid: str) -> JSONResponse:

@@ -23,11 +23,16 @@ def serve(
     provisioning_s: float = typer.Option(120.0, help="(model) seconds before a new instance serves"),
     max_body_bytes: int = typer.Option(1_000_000, help="largest accepted request body"),
     max_tokens: int | None = typer.Option(None, help="cap on generated tokens per model call"),
+    orchestrator: str | None = typer.Option(None, metavar="URL", help="OpenAI-compatible base URL of the LLM that "
+                                            "decomposes requests naming no workflow (default: the matcher)"),
+    orchestrator_model: str = typer.Option("default", help="model name sent to the orchestrator backend"),
+    orchestrator_mode: str = typer.Option("tools", help="tools, json_schema or json_object"),
 ) -> None:
     """Start the HTTP API (FastAPI + uvicorn)."""
     import uvicorn
 
     from murakkab.errors import MurakkabError
+    from murakkab.orchestrator.backend import BackendConfig
     from murakkab.runtime.backends import BackendsConfig, load_backends
     from murakkab.policy.autoscaler import AutoscalerConfig
     from murakkab.runtime.replan import ReplanSettings
@@ -40,7 +45,9 @@ def serve(
                             autoscaler=AutoscalerConfig(provisioning_delay_s=provisioning_s),
                             reoptimize=reoptimize,
                             replan=ReplanSettings(epoch_s=epoch_min * 60.0, provisioning_delay_s=provisioning_s),
-                            limits=Limits(max_body_bytes=max_body_bytes))
+                            limits=Limits(max_body_bytes=max_body_bytes),
+                            orchestrator=BackendConfig(base_url=orchestrator, model=orchestrator_model,
+                                                       mode=orchestrator_mode) if orchestrator else None)
         check_config(cfg)        # everything the app's startup would refuse, before uvicorn starts
     except (MurakkabError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -17,7 +17,9 @@ def error_response(status: int, kind: str, message: str, **extra) -> JSONRespons
 
 def status_of(exc: MurakkabError) -> int:
     from murakkab.optimizer.explain import InfeasiblePlan
-    for cls, code in ((NotFound, 404), (Conflict, 409), (TooBusy, 429), (Unavailable, 503), (InfeasiblePlan, 422)):
+    from murakkab.orchestrator.backend import OrchestratorError, OrchestratorUnavailable
+    for cls, code in ((NotFound, 404), (Conflict, 409), (TooBusy, 429), (Unavailable, 503), (InfeasiblePlan, 422),
+                      (OrchestratorUnavailable, 503), (OrchestratorError, 422)):
         if isinstance(exc, cls):
             return code
     return 422 if isinstance(exc, SpecError) else 400

@@ -51,3 +51,16 @@ class ChatBody(BaseModel):
                                    "workflow's output step")
     temperature: float | None = Field(default=None, ge=0, le=2, description="sampling temperature of the output "
                                       "step's model calls (real backends; the simulated one does not sample)")
+
+
+class ComposeBody(_Strict):
+    """A request in plain language with attached data and no workflow named (dynamic composition)."""
+    query: str = Field(min_length=1, max_length=4000)
+    data: dict[str, "Attachment"] = Field(default_factory=dict, description="name -> {type, value}")
+    tier: str = Field(default="accuracy:good", description="Tier key every step runs at, e.g. latency:good")
+    slo_s: float | None = Field(default=None, gt=0, description="latency SLO of the whole composite, seconds")
+
+
+from murakkab.runtime.composite import Attachment  # noqa: E402  (the runtime's type of one attachment)
+
+ComposeBody.model_rebuild()
