@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from murakkab.errors import MurakkabError
 from murakkab.orchestrator.compose import REQUEST, WorkflowInterface
-from murakkab.runtime.dag import StepFailed, critical_path, run_dag
+from murakkab.runtime.dag import StepFailed, run_dag
+from murakkab.spec import graph
 
 if TYPE_CHECKING:
     from murakkab.runtime.service import Runtime
@@ -113,6 +114,7 @@ async def run_composite(rt: "Runtime", tenant: str, query: str, data: dict[str, 
     comp = dec.composite
     order = [s.name for s in comp.steps]
     by_name = {s.name: s for s in comp.steps}
+    preds = {s.name: s.after for s in comp.steps}
     routes = {s.name: rt.route(rt.plan_name(tenant, s.workflow), tier) for s in comp.steps}
     values = {f"{REQUEST}query": query, **{f"{REQUEST}{k}": a.value for k, a in data.items()}}
     steps = {s.name: CompositeStepResult(name=s.name, workflow=s.workflow,
@@ -135,16 +137,16 @@ async def run_composite(rt: "Runtime", tenant: str, query: str, data: dict[str, 
 
     error = None
     try:
-        await run_dag(order, comp.edges, run)
+        await run_dag(preds, run)
     except StepFailed as exc:
         error = str(exc.cause)
-    model_cp = critical_path(order, comp.edges, {n: s.model_latency_s for n, s in steps.items()})
+    model_cp = graph.critical_path(preds, {n: s.model_latency_s for n, s in steps.items()})[0]
     status = "completed" if error is None else "failed"
     return CompositeResult(
         status=status, query=query, tier=tier, plan_id=rt.cluster.plan.plan_id, dag=comp.shape(),
         decomposed_by=dec.how, confidence=dec.confidence, why=comp.why, rejected=list(dec.rejected),
         steps=[steps[n] for n in order], output=outputs.get(comp.output), error=error,
         latency_s=time.perf_counter() - t0, decompose_s=decompose_s, model_critical_path_s=model_cp,
-        predicted_latency_p90_s=critical_path(order, comp.edges, {n: r.latency_p90_s for n, r in routes.items()}),
+        predicted_latency_p90_s=graph.critical_path(preds, {n: r.latency_p90_s for n, r in routes.items()})[0],
         slo_s=slo_s, slo_met=(status == "completed" and model_cp <= slo_s) if slo_s is not None else None,
         energy_wh=sum(s.energy_wh for s in steps.values()), cost_usd=sum(s.cost_usd for s in steps.values()))
