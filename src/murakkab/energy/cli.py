@@ -55,9 +55,9 @@ def estimate(
 ) -> None:
     """Per-query energy (median, IQR, mean), test-time scaling, fleet GWh/day, carbon and levers."""
     from murakkab.energy.estimate import estimate as run
-    from murakkab.energy.fleet import carbon_g, fleet, levers
-    from murakkab.energy.params import DEFAULT_THROUGHPUT_FAMILY, PARAM_SOURCES, make_params
-    from murakkab.energy.reference import TOLERANCE, compare, paper_setting_differences
+    from murakkab.energy.fleet import fleet, levers
+    from murakkab.energy.params import PARAM_SOURCES, make_params
+    from murakkab.energy.reference import paper_setting_differences
 
     overrides = dict(scenario=scenario, draws=draws, seed=seed, output_median_tokens=output_median,
                      long_output_median_tokens=long_output_median, output_distribution=output_distribution,
@@ -78,6 +78,28 @@ def estimate(
         _fail(exc)
         return
 
+    console.print(per_query_table(p, est))
+    console.print(f"Test-time scaling: {est.token_ratio:.3g}× tokens → {est.energy_ratio:.3g}× median energy.")
+    for line in throughput_lines(p, est):
+        console.print(line, markup=False)
+    d = est.baseline_draws
+    console.print(f"Clipped draws: node power above max {d.power_clipped}, PUE below 1 {d.pue_clipped} "
+                  f"(of {p.draws}).")
+    console.print(fleet_table(p, fl))
+    console.print(levers_table(each, combined))
+    console.print(f"Grid intensity {p.grid_g_per_kwh:g} gCO2e/kWh: {PARAM_SOURCES['grid_g_per_kwh']}"
+                  if grid is None and config is None else f"Grid intensity {p.grid_g_per_kwh:g} gCO2e/kWh (user).")
+    console.print(reference_table(est, fl))
+    diffs = paper_setting_differences(p)
+    if diffs:
+        console.print("Not the paper's setting, so the comparison is not like-for-like: " + "; ".join(diffs),
+                      markup=False)
+    console.print("Why differences remain: docs/energy.md, 'Comparison with the paper'.", markup=False)
+
+
+def per_query_table(p, est) -> Table:
+    """Median, IQR, mean, 5–95 % and carbon per query, baseline and test-time scaling."""
+    from murakkab.energy.fleet import carbon_g
     t = Table(title=f"Energy per query (Wh) — {p.draws} draws, seed {p.seed}; method: arXiv 2509.20241 v1")
     for col in ("scenario", "median output tok", "median", "IQR", "mean", "5–95%", "gCO2e (median)"):
         t.add_column(col)
@@ -85,29 +107,32 @@ def estimate(
                          ("test-time scaling", p.long_output_median_tokens, est.long)):
         t.add_row(name, f"{med:g}", _wh(s.median), f"{_wh(s.p25)}–{_wh(s.p75)}", _wh(s.mean),
                   f"{_wh(s.p5)}–{_wh(s.p95)}", f"{carbon_g(s.median, p.grid_g_per_kwh):.3g}")
-    console.print(t)
-    console.print(f"Test-time scaling: {est.token_ratio:.3g}× tokens → {est.energy_ratio:.3g}× median energy.")
-    if est.fit is not None:
-        fam = p.throughput_family
-        lo, hi = est.fit.family_range(fam)
-        rng = f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}"
-        which = ("default: dense frontier class, as the paper's >200B models; '--throughput-family pooled' "
-                 "for all >=200B H100 rows" if fam == DEFAULT_THROUGHPUT_FAMILY else "user choice")
-        beyond = ("held flat [paper's assumption]" if p.throughput_extrapolation == "flat" else
-                  f"fitted slope to {est.fit.len_range[1]:.0f} tokens, then flat")
-        console.print(f"Throughput family: {fam} ({which}).", markup=False)
-        console.print(f"Throughput: log TPS = {est.fit.intercepts[fam]:.3f} + ({est.fit.slope:.3f})·log L_out "
-                      f"[R²={est.fit.r2:.2f}]; measured output lengths of {fam}: {rng} tokens; outside them: "
-                      f"{beyond} (--throughput-extrapolation {p.throughput_extrapolation}); "
-                      f"TPS at the median lengths: {float(est.fit.tps(p.output_median, fam, p.throughput_extrapolation)):.0f}"
-                      f" / {float(est.fit.tps(p.long_output_median_tokens, fam, p.throughput_extrapolation)):.0f}"
-                      f" tok/s; source: {est.fit.source}", markup=False)
-    else:
-        console.print(f"Throughput: fixed {p.throughput_tok_s:g} tok/s per node [user parameter]", markup=False)
-    d = est.baseline_draws
-    console.print(f"Clipped draws: node power above max {d.power_clipped}, PUE below 1 {d.pue_clipped} "
-                  f"(of {p.draws}).")
+    return t
 
+
+def throughput_lines(p, est) -> list[str]:
+    """Where the tokens/s came from: the fitted family and its range, or the user's fixed figure."""
+    from murakkab.energy.params import DEFAULT_THROUGHPUT_FAMILY
+    if est.fit is None:
+        return [f"Throughput: fixed {p.throughput_tok_s:g} tok/s per node [user parameter]"]
+    fam = p.throughput_family
+    lo, hi = est.fit.family_range(fam)
+    rng = f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}"
+    which = ("default: dense frontier class, as the paper's >200B models; '--throughput-family pooled' "
+             "for all >=200B H100 rows" if fam == DEFAULT_THROUGHPUT_FAMILY else "user choice")
+    beyond = ("held flat [paper's assumption]" if p.throughput_extrapolation == "flat" else
+              f"fitted slope to {est.fit.len_range[1]:.0f} tokens, then flat")
+    return [f"Throughput family: {fam} ({which}).",
+            f"Throughput: log TPS = {est.fit.intercepts[fam]:.3f} + ({est.fit.slope:.3f})·log L_out "
+            f"[R²={est.fit.r2:.2f}]; measured output lengths of {fam}: {rng} tokens; outside them: "
+            f"{beyond} (--throughput-extrapolation {p.throughput_extrapolation}); "
+            f"TPS at the median lengths: {float(est.fit.tps(p.output_median, fam, p.throughput_extrapolation)):.0f}"
+            f" / {float(est.fit.tps(p.long_output_median_tokens, fam, p.throughput_extrapolation)):.0f}"
+            f" tok/s; source: {est.fit.source}"]
+
+
+def fleet_table(p, fl) -> Table:
+    from murakkab.energy.fleet import carbon_g
     f = Table(title="Fleet projection (uses means)")
     for col in ("queries/day", "long share", "GWh/day all baseline", "GWh/day with long share",
                 "tCO2e/day (with long)"):
@@ -115,18 +140,23 @@ def estimate(
     f.add_row(f"{fl.queries_per_day:.3g}", f"{fl.long_share:.0%}", f"{fl.gwh_per_day_baseline:.3g}",
               f"{fl.gwh_per_day_with_long:.3g}",
               f"{carbon_g(fl.gwh_per_day_with_long * 1e9, p.grid_g_per_kwh) / 1e6:.3g}")
-    console.print(f)
+    return f
 
+
+def levers_table(each, combined) -> Table:
+    from murakkab.energy.params import PARAM_SOURCES
     lv = Table(title="Efficiency levers (multipliers on the baseline median)")
     for col in ("lever", "reduction", "median Wh", "source"):
         lv.add_column(col)
     for x in each:
         lv.add_row(x.name, f"{x.reduction:.3g}×", _wh(x.median_wh), PARAM_SOURCES[f"lever_{x.name}"])
     lv.add_row("combined", f"{combined.reduction:.3g}×", _wh(combined.median_wh), "product of the above")
-    console.print(lv)
-    console.print(f"Grid intensity {p.grid_g_per_kwh:g} gCO2e/kWh: {PARAM_SOURCES['grid_g_per_kwh']}"
-                  if grid is None and config is None else f"Grid intensity {p.grid_g_per_kwh:g} gCO2e/kWh (user).")
+    return lv
 
+
+def reference_table(est, fl) -> Table:
+    """The paper's v1 figures beside this run's."""
+    from murakkab.energy.reference import TOLERANCE, compare
     r = Table(title=f"Paper v1 reference figures vs this run (target ±{TOLERANCE:.0%})")
     for col in ("quantity", "paper v1", "ours", "difference", f"within ±{TOLERANCE:.0%}"):
         r.add_column(col)
@@ -134,12 +164,7 @@ def estimate(
         unit = c.figure.unit
         r.add_row(c.figure.label, f"{c.figure.paper:.3g} {unit}", f"{c.ours:.3g} {unit}", f"{c.rel_diff:+.0%}",
                   "yes" if c.within_tolerance else "no")
-    console.print(r)
-    diffs = paper_setting_differences(p)
-    if diffs:
-        console.print("Not the paper's setting, so the comparison is not like-for-like: " + "; ".join(diffs),
-                      markup=False)
-    console.print("Why differences remain: docs/energy.md, 'Comparison with the paper'.", markup=False)
+    return r
 
 
 @energy_app.command()

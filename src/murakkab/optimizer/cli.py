@@ -57,109 +57,136 @@ def plan_table(plan) -> list[Table]:
     return [routes, pools, totals, solve]
 
 
+def demand_of(rate: list[str], standard: bool, scale: float, trace: list[str], window_min: float) -> dict:
+    """The demand the options describe: the standard scenario, then --trace workflows, then --rate lines."""
+    from murakkab.optimizer.demand import demand_from_times, parse_rate, standard_demand
+    demand = dict(standard_demand(scale)) if standard else {}
+    for r in rate:
+        key, d = parse_rate(r)
+        demand[key] = d
+    if trace:
+        from murakkab.sim.arrivals import azure_times
+        times = azure_times()
+        for w in trace:
+            if w not in times:
+                raise MurakkabError(f"no trace for workflow '{w}' (known: {', '.join(times)})")
+            demand.update(demand_from_times(w, times[w], window_min * 60.0))
+    return demand
+
+
+def budgets_of(budget: list[str]) -> dict[str, int]:
+    """HARDWARE=COUNT options as a dict; a clear error for anything else."""
+    budgets = {}
+    for b in budget:
+        if "=" not in b:
+            raise MurakkabError(f"budget '{b}' is not HARDWARE=COUNT (fix: e.g. --budget H100-80GB=64)")
+        hw, n = b.split("=", 1)
+        try:
+            budgets[hw] = int(n)
+        except ValueError:
+            raise MurakkabError(f"budget '{b}': '{n}' is not a whole number") from None
+    return budgets
+
+
+def write_plan(out: Path, plan) -> None:
+    """Write the Plan JSON atomically: a failed write leaves no partial plan behind."""
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(plan.to_json())
+    tmp.replace(out)
+
+
+def plan(
+    rate: list[str] = typer.Option([], "--rate", help="WORKFLOW:METRIC:TIER=PEAK or PEAK/AVERAGE, requests/s; repeat."),
+    standard: bool = typer.Option(False, help="Plan the standard scenario (3 workflows x 8 tiers)."),
+    scale: float = typer.Option(1.0, help="Scale the standard scenario's rates."),
+    trace: list[str] = typer.Option([], help="WORKFLOW: demand from the packaged Azure 2023 trace "
+                                               "(code -> code_gen, conversation -> video_qa and reasoning)."),
+    window_min: float = typer.Option(60.0, help="Forecast window over the trace (minutes)."),
+    objective: str = typer.Option("energy", help="energy | cost | accuracy"),
+    policy: str = typer.Option("joint", help="joint | per-workflow | static"),
+    budget: list[str] = typer.Option([], help="HARDWARE=COUNT available (GPUs or CPU nodes); repeat."),
+    cost_budget: Optional[float] = typer.Option(None, help="$ per epoch (accuracy objective)."),
+    pue: float = typer.Option(1.2, help="Facility PUE (estimate by default)."),
+    epoch_min: float = typer.Option(60.0, help="Epoch length in minutes."),
+    time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for every solve together; the best "
+                                                                 "plan by then is kept."),
+    out: Optional[Path] = typer.Option(None, help="Write the Plan JSON here."),
+) -> None:
+    """Plan models, knobs, hardware, operating points and instance counts for the demand."""
+    from murakkab.optimizer import InfeasiblePlan, PlanRequest, make_plan
+    try:
+        if objective not in ("energy", "cost", "accuracy"):
+            raise MurakkabError(f"unknown objective '{objective}' (fix: energy, cost or accuracy)")
+        if policy not in ("joint", "per-workflow", "static"):
+            raise MurakkabError(f"unknown policy '{policy}' (fix: joint, per-workflow or static)")
+        req = PlanRequest(demand=demand_of(rate, standard, scale, trace, window_min), objective=objective,
+                          policy=policy, budgets=budgets_of(budget), cost_budget_usd=cost_budget, pue=pue,
+                          epoch_s=epoch_min * 60.0, time_limit_s=time_limit)
+        result = make_plan(req)
+    except (MurakkabError, InfeasiblePlan) as exc:
+        _fail(exc)
+        return
+    for t in plan_table(result):
+        console.print(t)
+    for n in result.notes:
+        console.print(f"note: {n}", highlight=False)
+    if out:
+        write_plan(out, result)
+        console.print(f"plan written to {out}")
+
+
+def tiers_table(workflow: str, result) -> Table:
+    table = Table(title=f"{workflow}: SLO tiers")
+    for col in ("tier", "threshold", "accuracy floor", "derived from"):
+        table.add_column(col)
+    for t in result:
+        unit = "%" if t.metric == "accuracy" else " s"
+        op = ">=" if t.metric == "accuracy" else "<="
+        table.add_row(t.key, f"{op} {t.threshold:.4g}{unit}",
+                      "" if t.accuracy_floor is None else f">= {t.accuracy_floor:.4g}%", t.source)
+    return table
+
+
+def tiers(workflow: str) -> None:
+    """The workflow's SLO tiers, derived from the catalogue (best, p95, p80, p50)."""
+    from murakkab.optimizer import tiers_for
+    try:
+        result = tiers_for(workflow)
+    except MurakkabError as exc:
+        _fail(exc)
+        return
+    console.print(tiers_table(workflow, result))
+
+
+def pareto_table(workflow: str, pts, limit: int) -> Table:
+    front = sorted((p for p in pts if p.on_front), key=lambda p: (-p.accuracy_percent, p.latency_p90_s))
+    table = Table(title=f"{workflow}: Pareto front ({len(front)} of {len(pts)} points)")
+    for col in ("configuration", "pool", "acc %", "p90 s", "Wh/req", "$/1k req"):
+        table.add_column(col)
+    for p in front[:limit]:
+        table.add_row(p.config, p.pool.split("|")[-2] + "|" + p.pool.split("|")[-1] if "|" in p.pool else p.pool,
+                      f"{p.accuracy_percent:.1f}", f"{p.latency_p90_s:.1f}", f"{p.energy_wh:.3f}",
+                      f"{p.cost_usd * 1000:.2f}")
+    return table
+
+
+def pareto(workflow: str, png: Optional[Path] = typer.Option(None, help="Write the plot here."),
+           pue: float = typer.Option(1.2), limit: int = typer.Option(25, help="Rows to print.")) -> None:
+    """The accuracy-latency-energy-cost front of a workflow (table, and a PNG plot)."""
+    from murakkab.optimizer.pareto import plot, points
+    from murakkab.optimizer.world import workflow_model
+    try:
+        pts = points(workflow_model(workflow), pue=pue)
+    except MurakkabError as exc:
+        _fail(exc)
+        return
+    console.print(pareto_table(workflow, pts, limit))
+    target = png or Path(f"pareto_{workflow}.png")
+    plot(pts, workflow, str(target))
+    console.print(f"plot written to {target}")
+
+
 def register(app: typer.Typer) -> None:
-    @app.command()
-    def plan(
-        rate: list[str] = typer.Option([], "--rate", help="WORKFLOW:METRIC:TIER=PEAK or PEAK/AVERAGE, requests/s; repeat."),
-        standard: bool = typer.Option(False, help="Plan the standard scenario (3 workflows x 8 tiers)."),
-        scale: float = typer.Option(1.0, help="Scale the standard scenario's rates."),
-        trace: list[str] = typer.Option([], help="WORKFLOW: demand from the packaged Azure 2023 trace "
-                                                   "(code -> code_gen, conversation -> video_qa and reasoning)."),
-        window_min: float = typer.Option(60.0, help="Forecast window over the trace (minutes)."),
-        objective: str = typer.Option("energy", help="energy | cost | accuracy"),
-        policy: str = typer.Option("joint", help="joint | per-workflow | static"),
-        budget: list[str] = typer.Option([], help="HARDWARE=COUNT available (GPUs or CPU nodes); repeat."),
-        cost_budget: Optional[float] = typer.Option(None, help="$ per epoch (accuracy objective)."),
-        pue: float = typer.Option(1.2, help="Facility PUE (estimate by default)."),
-        epoch_min: float = typer.Option(60.0, help="Epoch length in minutes."),
-        time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for every solve together; the best "
-                                                                     "plan by then is kept."),
-        out: Optional[Path] = typer.Option(None, help="Write the Plan JSON here."),
-    ) -> None:
-        """Plan models, knobs, hardware, operating points and instance counts for the demand."""
-        from murakkab.optimizer import InfeasiblePlan, PlanRequest, make_plan
-        from murakkab.optimizer.demand import demand_from_times, parse_rate, standard_demand
-        try:
-            if objective not in ("energy", "cost", "accuracy"):
-                raise MurakkabError(f"unknown objective '{objective}' (fix: energy, cost or accuracy)")
-            if policy not in ("joint", "per-workflow", "static"):
-                raise MurakkabError(f"unknown policy '{policy}' (fix: joint, per-workflow or static)")
-            demand = dict(standard_demand(scale)) if standard else {}
-            for r in rate:
-                key, d = parse_rate(r)
-                demand[key] = d
-            if trace:
-                from murakkab.sim.arrivals import azure_times
-                times = azure_times()
-                for w in trace:
-                    if w not in times:
-                        raise MurakkabError(f"no trace for workflow '{w}' (known: {', '.join(times)})")
-                    demand.update(demand_from_times(w, times[w], window_min * 60.0))
-            budgets = {}
-            for b in budget:
-                if "=" not in b:
-                    raise MurakkabError(f"budget '{b}' is not HARDWARE=COUNT (fix: e.g. --budget H100-80GB=64)")
-                hw, n = b.split("=", 1)
-                try:
-                    budgets[hw] = int(n)
-                except ValueError:
-                    raise MurakkabError(f"budget '{b}': '{n}' is not a whole number") from None
-            req = PlanRequest(demand=demand, objective=objective, policy=policy, budgets=budgets,
-                              cost_budget_usd=cost_budget, pue=pue, epoch_s=epoch_min * 60.0,
-                              time_limit_s=time_limit)
-            result = make_plan(req)
-        except (MurakkabError, InfeasiblePlan) as exc:
-            _fail(exc)
-            return
-        for t in plan_table(result):
-            console.print(t)
-        for n in result.notes:
-            console.print(f"note: {n}", highlight=False)
-        if out:
-            tmp = out.with_suffix(out.suffix + ".tmp")
-            tmp.write_text(result.to_json())
-            tmp.replace(out)  # atomic: a failed write leaves no partial plan behind
-            console.print(f"plan written to {out}")
-
-    @app.command()
-    def tiers(workflow: str) -> None:
-        """The workflow's SLO tiers, derived from the catalogue (best, p95, p80, p50)."""
-        from murakkab.optimizer import tiers_for
-        try:
-            result = tiers_for(workflow)
-        except MurakkabError as exc:
-            _fail(exc)
-            return
-        table = Table(title=f"{workflow}: SLO tiers")
-        for col in ("tier", "threshold", "accuracy floor", "derived from"):
-            table.add_column(col)
-        for t in result:
-            unit = "%" if t.metric == "accuracy" else " s"
-            op = ">=" if t.metric == "accuracy" else "<="
-            table.add_row(t.key, f"{op} {t.threshold:.4g}{unit}",
-                          "" if t.accuracy_floor is None else f">= {t.accuracy_floor:.4g}%", t.source)
-        console.print(table)
-
-    @app.command()
-    def pareto(workflow: str, png: Optional[Path] = typer.Option(None, help="Write the plot here."),
-               pue: float = typer.Option(1.2), limit: int = typer.Option(25, help="Rows to print.")) -> None:
-        """The accuracy-latency-energy-cost front of a workflow (table, and a PNG plot)."""
-        from murakkab.optimizer.pareto import plot, points
-        from murakkab.optimizer.world import workflow_model
-        try:
-            pts = points(workflow_model(workflow), pue=pue)
-        except MurakkabError as exc:
-            _fail(exc)
-            return
-        front = sorted((p for p in pts if p.on_front), key=lambda p: (-p.accuracy_percent, p.latency_p90_s))
-        table = Table(title=f"{workflow}: Pareto front ({len(front)} of {len(pts)} points)")
-        for col in ("configuration", "pool", "acc %", "p90 s", "Wh/req", "$/1k req"):
-            table.add_column(col)
-        for p in front[:limit]:
-            table.add_row(p.config, p.pool.split("|")[-2] + "|" + p.pool.split("|")[-1] if "|" in p.pool else p.pool,
-                          f"{p.accuracy_percent:.1f}", f"{p.latency_p90_s:.1f}", f"{p.energy_wh:.3f}",
-                          f"{p.cost_usd * 1000:.2f}")
-        console.print(table)
-        target = png or Path(f"pareto_{workflow}.png")
-        plot(pts, workflow, str(target))
-        console.print(f"plot written to {target}")
+    """Add `murakkab plan`, `tiers` and `pareto` to the app."""
+    for command in (plan, tiers, pareto):
+        app.command()(command)

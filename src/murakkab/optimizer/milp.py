@@ -544,137 +544,141 @@ def _point_of(sol: Solution, ncol: int, y_var, x_var, combo_var, n_var) -> np.nd
     return point
 
 
-def _solve_model(problem: Problem, start: Solution | None = None, stop: Stop | None = None) -> Solution:
-    """Build and solve one MILP for `problem` (already reduced), from `start` when given."""
-    b = _Builder()
-    T = problem.epoch_h
-    pool_ids = sorted({o.pool for g in problem.groups for c in g.configs for opts in c.steps.values() for o in opts})
-    missing = [p for p in pool_ids if p not in problem.pools]
-    if missing:
-        raise MurakkabError(f"step options name unknown pools: {missing[:5]}")
+@dataclass
+class _Model:
+    """The columns of one MILP and the terms the objective and the solution read back."""
+    b: _Builder = field(default_factory=_Builder)
+    n_var: dict[str, int] = field(default_factory=dict)                 # pool -> instances
+    y_var: dict[tuple[str, str], int] = field(default_factory=dict)     # (group, config) -> chosen
+    x_var: dict[tuple[str, str, str, str], int] = field(default_factory=dict)   # (group, config, task, pool) -> share
+    combo_var: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    group_ys: dict[str, list[int]] = field(default_factory=dict)
+    group_modes: dict[str, dict] = field(default_factory=dict)
+    capacity: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # pool -> buffered peak load terms
+    energy_terms: list[tuple[int, float]] = field(default_factory=list)  # Wh per unit of each column
+    cost_terms: list[tuple[int, float]] = field(default_factory=list)    # $ per unit
+    accuracy_terms: list[tuple[int, float]] = field(default_factory=list)
 
-    # Objective coefficients per unit of each variable (energy Wh, cost $).
-    n_var: dict[str, int] = {}
-    energy_terms: list[tuple[int, float]] = []
-    cost_terms: list[tuple[int, float]] = []
+
+def _pool_columns(m: _Model, problem: Problem, pool_ids: list[str]) -> None:
+    """An integer instance count per pool, with its idle + node energy and its price over the epoch."""
+    T = problem.epoch_h
     for pid in pool_ids:
         p = problem.pools[pid]
-        n_var[pid] = v = b.var(integer=True)
-        energy_terms.append((v, problem.pue * (p.power_idle_w + p.node_overhead_w) * T))
-        cost_terms.append((v, p.price_usd_per_hour * T))
+        m.n_var[pid] = v = m.b.var(integer=True)
+        m.energy_terms.append((v, problem.pue * (p.power_idle_w + p.node_overhead_w) * T))
+        m.cost_terms.append((v, p.price_usd_per_hour * T))
+        m.capacity[pid] = []
 
-    capacity: dict[str, list[tuple[int, float]]] = {pid: [] for pid in pool_ids}
-    accuracy_terms: list[tuple[int, float]] = []
-    total_avg_rate = sum(g.rate_avg for g in problem.groups) or 1.0
-    y_var: dict[tuple[str, str], int] = {}
-    x_var: dict[tuple[str, str, str, str], int] = {}
-    route_var: dict[tuple[str, str, str, str], list[int]] = {}
-    combo_var: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = {}
-    group_modes: dict[str, dict] = {}
-    group_ys: dict[str, list[int]] = {}
-    for g in problem.groups:
-        if not g.configs:
-            raise InfeasibleProblem(f"group {g.id} has no configuration that meets its SLO")
-        ys = []
-        L = {}
-        modes = {c.id: _latency_mode(g, c) for c in g.configs}
-        group_modes[g.id] = modes
-        if g.latency_max_s is not None and any(m[1] == "binary" for m in modes.values()):
-            tasks_on_paths = sorted({t for path in g.paths for t in path})
-            L = {t: b.var() for t in tasks_on_paths}
-            for path in g.paths:
-                b.row([(L[t], 1.0) for t in path], hi=g.latency_max_s)
-        for c in g.configs:
-            y = b.var(lo=0, hi=1, integer=True)
-            y_var[(g.id, c.id)] = y
-            group_ys.setdefault(g.id, []).append(y)
-            ys.append((y, 1.0))
-            accuracy_terms.append((y, g.rate_avg * c.accuracy / total_avg_rate))
-            steps, mode, combos = modes[c.id]
 
-            def add_load(var: int, o: StepOption) -> None:
-                p = problem.pools[o.pool]
-                capacity[o.pool].append((var, problem.alpha * g.rate_peak * o.busy_s))
-                # rate (req/s) x busy (instance-s/req) = average busy instances; x watts x hours = Wh
-                energy_terms.append((var, problem.pue * g.rate_avg * o.busy_s_avg * (p.power_busy_w - p.power_idle_w) * T))
+def _add_load(m: _Model, problem: Problem, g: Group, var: int, o: StepOption) -> None:
+    """Column `var` sends g's calls of one step to pool o.pool: its capacity load and busy energy."""
+    p = problem.pools[o.pool]
+    m.capacity[o.pool].append((var, problem.alpha * g.rate_peak * o.busy_s))
+    # rate (req/s) x busy (instance-s/req) = average busy instances; x watts x hours = Wh
+    m.energy_terms.append((var, problem.pue * g.rate_avg * o.busy_s_avg * (p.power_busy_w - p.power_idle_w)
+                           * problem.epoch_h))
 
-            if mode == "combos":
-                # Each feasible assignment of pools to steps is a route of its own: the latency SLO holds
-                # by construction and the LP relaxation stays tight.
-                row = [(y, -1.0)]
-                for k, combo in enumerate(combos):
-                    r = b.var(lo=0.0, hi=1.0, integer=not problem.allow_split)
-                    row.append((r, 1.0))
-                    combo_var.setdefault((g.id, c.id), []).append((r, {t: o.pool for t, o in combo.items()}))
-                    for t, o in combo.items():
-                        add_load(r, o)
-                        route_var.setdefault((g.id, c.id, t, o.pool), []).append(r)
-                b.row(row, lo=0.0, hi=0.0)
-                continue
-            for t, opts in steps.items():
-                row = [(y, -1.0)]
-                for o in opts:
-                    x = b.var(lo=0.0, hi=1.0)
-                    x_var[(g.id, c.id, t, o.pool)] = x
-                    row.append((x, 1.0))
-                    add_load(x, o)
-                    if mode == "binary" or not problem.allow_split:
-                        u = b.var(lo=0, hi=1, integer=True)
-                        b.row([(x, 1.0), (u, -1.0)], hi=0.0)
-                        if mode == "binary" and t in L:
-                            b.row([(L[t], 1.0), (u, -o.latency_s)], lo=0.0)
-                        if not problem.allow_split:
-                            # x is 0 or equals y: a step runs on exactly one pool
-                            b.row([(x, 1.0), (u, -1.0), (y, -1.0)], lo=-1.0)
-                b.row(row, lo=0.0, hi=0.0)
-        b.row(ys, lo=1.0, hi=1.0)
 
-    for pid, terms in capacity.items():
-        b.row(terms + [(n_var[pid], -1.0)], hi=0.0)
-    _add_cover_cuts(b, problem, n_var, group_modes)
+def _combo_columns(m: _Model, problem: Problem, g: Group, c: ConfigChoice, y: int, combos) -> None:
+    """Each feasible assignment of pools to steps is a route of its own: the latency SLO holds by
+    construction and the LP relaxation stays tight."""
+    b = m.b
+    row = [(y, -1.0)]
+    for combo in combos:
+        r = b.var(lo=0.0, hi=1.0, integer=not problem.allow_split)
+        row.append((r, 1.0))
+        m.combo_var.setdefault((g.id, c.id), []).append((r, {t: o.pool for t, o in combo.items()}))
+        for o in combo.values():
+            _add_load(m, problem, g, r, o)
+    b.row(row, lo=0.0, hi=0.0)
+
+
+def _share_columns(m: _Model, problem: Problem, g: Group, c: ConfigChoice, y: int, steps, mode: str,
+                   L: dict[str, int]) -> None:
+    """Per step, a share of g's calls per pool option summing to y; with `binary` mode (or no splitting)
+    a 0/1 use column per option, which bounds the step's latency L[t] on the critical path rows."""
+    b = m.b
+    for t, opts in steps.items():
+        row = [(y, -1.0)]
+        for o in opts:
+            x = b.var(lo=0.0, hi=1.0)
+            m.x_var[(g.id, c.id, t, o.pool)] = x
+            row.append((x, 1.0))
+            _add_load(m, problem, g, x, o)
+            if mode == "binary" or not problem.allow_split:
+                u = b.var(lo=0, hi=1, integer=True)
+                b.row([(x, 1.0), (u, -1.0)], hi=0.0)
+                if mode == "binary" and t in L:
+                    b.row([(L[t], 1.0), (u, -o.latency_s)], lo=0.0)
+                if not problem.allow_split:
+                    # x is 0 or equals y: a step runs on exactly one pool
+                    b.row([(x, 1.0), (u, -1.0), (y, -1.0)], lo=-1.0)
+        b.row(row, lo=0.0, hi=0.0)
+
+
+def _group_columns(m: _Model, problem: Problem, g: Group, total_avg_rate: float) -> None:
+    """One configuration per group (binary y summing to 1), its accuracy, and how its steps are routed."""
+    if not g.configs:
+        raise InfeasibleProblem(f"group {g.id} has no configuration that meets its SLO")
+    b = m.b
+    ys = []
+    L: dict[str, int] = {}
+    modes = {c.id: _latency_mode(g, c) for c in g.configs}
+    m.group_modes[g.id] = modes
+    if g.latency_max_s is not None and any(md[1] == "binary" for md in modes.values()):
+        # latency of each step on a path, bounded along every path by the tier's threshold
+        L = {t: b.var() for t in sorted({t for path in g.paths for t in path})}
+        for path in g.paths:
+            b.row([(L[t], 1.0) for t in path], hi=g.latency_max_s)
+    for c in g.configs:
+        y = b.var(lo=0, hi=1, integer=True)
+        m.y_var[(g.id, c.id)] = y
+        m.group_ys.setdefault(g.id, []).append(y)
+        ys.append((y, 1.0))
+        m.accuracy_terms.append((y, g.rate_avg * c.accuracy / total_avg_rate))
+        steps, mode, combos = modes[c.id]
+        if mode == "combos":
+            _combo_columns(m, problem, g, c, y, combos)
+        else:
+            _share_columns(m, problem, g, c, y, steps, mode, L)
+    b.row(ys, lo=1.0, hi=1.0)
+
+
+def _resource_rows(m: _Model, problem: Problem, pool_ids: list[str]) -> None:
+    """Capacity per pool (buffered peak load within its instances), cover cuts, hardware budgets."""
+    for pid, terms in m.capacity.items():
+        m.b.row(terms + [(m.n_var[pid], -1.0)], hi=0.0)
+    _add_cover_cuts(m.b, problem, m.n_var, m.group_modes)
     for hw, budget in problem.budgets.items():
-        terms = [(n_var[pid], float(problem.pools[pid].units)) for pid in pool_ids if problem.pools[pid].hardware == hw]
+        terms = [(m.n_var[pid], float(problem.pools[pid].units)) for pid in pool_ids
+                 if problem.pools[pid].hardware == hw]
         if terms:
-            b.row(terms, hi=float(budget))
+            m.b.row(terms, hi=float(budget))
 
-    # Objective (HiGHS takes per-column costs: merge the term lists).
+
+def _set_objective(m: _Model, problem: Problem) -> bool:
+    """Put the objective's coefficients on the columns; returns whether it is maximised."""
     def merged(terms: list[tuple[int, float]], scale: float = 1.0) -> None:
         for v, coef in terms:
-            b.cost[v] += scale * coef
+            m.b.cost[v] += scale * coef
 
     if problem.objective == "energy":
-        merged(energy_terms)
-        sense_max = False
-    elif problem.objective == "cost":
-        merged(cost_terms)
-        sense_max = False
-    else:
-        b.row(cost_terms, hi=problem.cost_budget_usd)
-        merged(accuracy_terms)
-        merged(cost_terms, -ACCURACY_COST_EPSILON)
-        sense_max = True
+        merged(m.energy_terms)
+        return False
+    if problem.objective == "cost":
+        merged(m.cost_terms)
+        return False
+    m.b.row(m.cost_terms, hi=problem.cost_budget_usd)
+    merged(m.accuracy_terms)
+    merged(m.cost_terms, -ACCURACY_COST_EPSILON)
+    return True
 
-    if start is not None:
-        point, warm_s = _point_of(start, len(b.cost), y_var, x_var, combo_var, n_var), 0.0
-    else:
-        point, warm_s = _warm_start(b, sense_max, problem, list(group_ys.values()), stop)
-    h, elapsed = b.solve(sense_max, problem.mip_rel_gap, max(problem.time_limit_s - warm_s, 1e-3), start=point,
-                         stop=stop)
-    elapsed += warm_s
-    status = h.modelStatusToString(h.getModelStatus())
-    info = h.getInfo()
-    stopped = status in ("Time limit reached", "Interrupted by user")
-    if stopped and info.primal_solution_status != 2:
-        raise SolveStopped(f"HiGHS status: {status} after {elapsed:.1f} s, before it found any plan")
-    if status != "Optimal" and not stopped or info.primal_solution_status != 2:
-        raise InfeasibleProblem(f"HiGHS status: {status}")
-    sol = np.asarray(h.getSolution().col_value)
 
-    def value(terms: list[tuple[int, float]]) -> float:
-        return float(sum(sol[v] * c for v, c in terms))
-
-    config = {gid: cid for (gid, cid), v in y_var.items() if sol[v] > 0.5}
-    instances = {pid: int(round(sol[v])) for pid, v in n_var.items() if round(sol[v]) > 0}
+def _read_solution(m: _Model, sol: np.ndarray) -> tuple[dict, dict, dict, dict]:
+    """(configuration per group, instances per pool, shares per (group, task, pool), variants per group)."""
+    config = {gid: cid for (gid, cid), v in m.y_var.items() if sol[v] > 0.5}
+    instances = {pid: int(round(sol[v])) for pid, v in m.n_var.items() if round(sol[v]) > 0}
 
     def kept(v: int, pools) -> float:
         # HiGHS' feasibility tolerance lets a sliver of load sit on a pool rounded to 0 instances:
@@ -682,11 +686,11 @@ def _solve_model(problem: Problem, start: Solution | None = None, stop: Stop | N
         return float(sol[v]) if sol[v] >= NOISE_SHARE and all(instances.get(p, 0) > 0 for p in pools) else 0.0
 
     shares: dict[tuple[str, str, str], float] = {}
-    for (gid, cid, t, pid), v in x_var.items():
+    for (gid, cid, t, pid), v in m.x_var.items():
         if config.get(gid) == cid and kept(v, (pid,)):
             shares[(gid, t, pid)] = shares.get((gid, t, pid), 0.0) + kept(v, (pid,))
     variants: dict[str, list[tuple[float, dict[str, str]]]] = {}
-    for (gid, cid), items in combo_var.items():
+    for (gid, cid), items in m.combo_var.items():
         if config.get(gid) != cid:
             continue
         live = [(kept(r, pools.values()), pools) for r, pools in items]
@@ -700,8 +704,44 @@ def _solve_model(problem: Problem, start: Solution | None = None, stop: Stop | N
     for (gid, t, _), share in shares.items():
         step_total[(gid, t)] = step_total.get((gid, t), 0.0) + share
     shares = {k: share / step_total[(k[0], k[1])] for k, share in shares.items()}
+    return config, instances, shares, variants
+
+
+def _solve_model(problem: Problem, start: Solution | None = None, stop: Stop | None = None) -> Solution:
+    """Build and solve one MILP for `problem` (already reduced), from `start` when given."""
+    pool_ids = sorted({o.pool for g in problem.groups for c in g.configs for opts in c.steps.values() for o in opts})
+    missing = [p for p in pool_ids if p not in problem.pools]
+    if missing:
+        raise MurakkabError(f"step options name unknown pools: {missing[:5]}")
+    m = _Model()
+    _pool_columns(m, problem, pool_ids)
+    total_avg_rate = sum(g.rate_avg for g in problem.groups) or 1.0
+    for g in problem.groups:
+        _group_columns(m, problem, g, total_avg_rate)
+    _resource_rows(m, problem, pool_ids)
+    sense_max = _set_objective(m, problem)
+
+    b = m.b
+    if start is not None:
+        point, warm_s = _point_of(start, len(b.cost), m.y_var, m.x_var, m.combo_var, m.n_var), 0.0
+    else:
+        point, warm_s = _warm_start(b, sense_max, problem, list(m.group_ys.values()), stop)
+    h, elapsed = b.solve(sense_max, problem.mip_rel_gap, max(problem.time_limit_s - warm_s, 1e-3), start=point,
+                         stop=stop)
+    elapsed += warm_s
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    stopped = status in ("Time limit reached", "Interrupted by user")
+    if stopped and info.primal_solution_status != 2:
+        raise SolveStopped(f"HiGHS status: {status} after {elapsed:.1f} s, before it found any plan")
+    if status != "Optimal" and not stopped or info.primal_solution_status != 2:
+        raise InfeasibleProblem(f"HiGHS status: {status}")
+    sol = np.asarray(h.getSolution().col_value)
+    config, instances, shares, variants = _read_solution(m, sol)
     return Solution(
         status=status, config=config, shares=shares, instances=instances, variants=variants,
-        objective_value=float(info.objective_function_value), energy_wh=value(energy_terms),
-        cost_usd=value(cost_terms), mip_gap=float(info.mip_gap) if math.isfinite(info.mip_gap) else 0.0,
+        objective_value=float(info.objective_function_value),
+        energy_wh=float(sum(sol[v] * c for v, c in m.energy_terms)),
+        cost_usd=float(sum(sol[v] * c for v, c in m.cost_terms)),
+        mip_gap=float(info.mip_gap) if math.isfinite(info.mip_gap) else 0.0,
         solve_time_s=elapsed, variables=len(b.cost), integer_variables=sum(b.integer), constraints=len(b.rows_lo))
