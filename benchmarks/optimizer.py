@@ -17,10 +17,11 @@ import time
 
 from murakkab.optimizer import PlanRequest, make_plan
 from murakkab.optimizer.demand import STANDARD_WORKFLOWS, standard_demand
+from murakkab.plan.ids import WorkflowCopy
 
 
 def scaled_workflows(n: int) -> tuple[str, ...]:
-    return tuple(f"{STANDARD_WORKFLOWS[i % 3]}#{i // 3}" if i >= 3 else STANDARD_WORKFLOWS[i] for i in range(n))
+    return tuple(str(WorkflowCopy(STANDARD_WORKFLOWS[i % 3], i // 3 if i >= 3 else None)) for i in range(n))
 
 
 def run(label: str, demand, time_limit: float, gap: float = 1e-3) -> None:

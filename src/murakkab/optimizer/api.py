@@ -27,6 +27,7 @@ from murakkab.optimizer.milp import Stop
 from murakkab.optimizer.steps import ConfigModel
 from murakkab.optimizer.tiers import derive_tiers, tier_by_key
 from murakkab.optimizer.world import WorkflowModel, workflow_model
+from murakkab.plan.ids import PoolId, RouteKey, WorkflowCopy
 from murakkab.plan import Plan, TierSpec
 from murakkab.spec import LogicalWorkflow
 
@@ -145,7 +146,7 @@ def _models(req: PlanRequest, latency_copies: bool = False) -> dict[str, Workflo
 
 def base_workflow(name: str) -> str:
     """The workflow a demand key refers to: 'video_qa#7' -> 'video_qa'."""
-    return name.split("#", 1)[0]
+    return WorkflowCopy.parse(name).base
 
 
 def _profiled_as(req: PlanRequest, name: str) -> str:
@@ -211,7 +212,8 @@ def _group(gid: str, model: WorkflowModel, tier: TierSpec, demand: Demand, confi
 
 
 def group_id(workflow: str, tier_key: str) -> str:
-    return f"{workflow}/{tier_key}"
+    """The MILP's id of a (workflow, tier) group: its RouteKey's text."""
+    return str(RouteKey(workflow, tier_key))
 
 
 @dataclass(frozen=True)
@@ -336,15 +338,13 @@ def wait_probability(req: PlanRequest) -> float:
 # and 4 gained 0-0.9 % energy on the standard scenario and doubled its planning time
 MAX_QUEUEING_PASSES = 2
 MAX_QUEUEING_PASSES_WHEN_SHORT = 4   # while every pass so far broke a budget with its top-up
-LATENCY_COPY = "~latency"  # suffix of a pool id reserved for latency tiers (joint policy)
-
-
 def is_latency_copy(pool_id: str) -> bool:
-    return pool_id.endswith(LATENCY_COPY)
+    """Whether a pool is the twin reserved for latency tiers (joint policy, see `with_latency_copies`)."""
+    return PoolId.parse(pool_id).latency_copy
 
 
 def with_latency_copies(model: WorkflowModel) -> WorkflowModel:
-    """The model with a twin of every step choice on a pool of its own (id + LATENCY_COPY). Under the
+    """The model with a twin of every step choice on a pool of its own (`PoolId.latency_copy`). Under the
     queueing bound (joint policy), `assemble` gives latency tiers the twins and every other tier the
     originals: latency tiers share pools with each other, accuracy tiers with each other, never a
     latency tier with an accuracy tier. The bound counts all of a pool's load, so a latency tier on a
@@ -352,7 +352,7 @@ def with_latency_copies(model: WorkflowModel) -> WorkflowModel:
     plans then cost up to 10 % more than per-workflow ones); kept apart, the joint problem contains
     every per-workflow plan again."""
     def twin(c):
-        return replace(c, pool=replace(c.pool, id=c.pool.id + LATENCY_COPY))
+        return replace(c, pool=replace(c.pool, id=str(PoolId.parse(c.pool.id).as_latency_copy())))
     configs = tuple(replace(cfg, steps={t: replace(st, choices=st.choices + tuple(twin(c) for c in st.choices))
                                         for t, st in cfg.steps.items()})
                     for cfg in model.configs)
@@ -365,7 +365,7 @@ def pool_loads(asm: Assembled, sol, average: bool = False) -> dict[str, tuple[fl
     whether a latency tier uses it)."""
     out: dict[str, tuple[float, bool]] = {}
     for g in asm.problem.groups:
-        w = g.id.rsplit("/", 1)[0]
+        w = RouteKey.parse(g.id).workflow
         cfg = next(c for c in asm.models[w].configs if c.id == sol.config[g.id])
         latency = asm.tiers[g.id].metric == "latency" and g.latency_max_s is not None
         for task, step in cfg.steps.items():

@@ -13,6 +13,7 @@ import yaml
 
 from murakkab.catalog import Catalog
 from murakkab.catalog.schema import Hardware
+from murakkab.plan.ids import PoolId
 from murakkab.profiles.schema import ModelProfile, OperatingPoint, ToolProfile
 
 VISION_WORKLOADS = ("video-chat", "image-chat")
@@ -142,7 +143,7 @@ def model_pools(model_id: str, basis: str, profiles: list[ModelProfile], catalog
             if pt.power_w is None:
                 continue
             label = basis if not derived else ("derived" if basis == "measured" else f"derived+{basis}")
-            pid = f"{model_id}|{prof.key.label()}|mns{pt.max_num_seqs}"
+            pid = str(PoolId(model_id, prof.key.label(), pt.max_num_seqs))
             pools.append(ModelPool(id=pid, model=model_id, profile=prof, point=pt, basis=label, hardware=hw,
                                    power_idle_w=idle * prof.key.gpus,
                                    node_overhead_w=overhead * prof.key.gpus))
@@ -161,6 +162,6 @@ def tool_pools(tool: str, profiles: list[ToolProfile], catalog: Catalog,
         idle, overhead = idle_w(hw), node_overhead_w(hw)
         if idle is None or overhead is None:
             continue
-        pools.append(ToolPool(id=f"{tool}|{prof.units}x{hw.name}", tool=tool, profile=prof, hardware=hw,
+        pools.append(ToolPool(id=str(PoolId(tool, f"{prof.units}x{hw.name}")), tool=tool, profile=prof, hardware=hw,
                               power_idle_w=idle * prof.units, node_overhead_w=overhead * prof.units))
     return pools

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from murakkab.cli_common import fail
 from murakkab.errors import MurakkabError
+from murakkab.plan.ids import pool_label, unscoped
 
 console = Console()
 
@@ -26,7 +27,7 @@ def plan_table(plan) -> list[Table]:
     for r in plan.routes:
         steps = "; ".join(
             f"{s.task}: " + ("off" if s.skipped else ", ".join(
-                f"{(s.model + ' @ ') if s.model else ''}{ps.pool.split('|')[-2] if s.model else ps.pool}"
+                f"{(s.model + ' @ ') if s.model else ''}{pool_label(ps.pool) if s.model else ps.pool}"
                 f"{'' if ps.share > 0.999 else f' ({ps.share:.0%})'}" for ps in s.pools))
             for s in r.steps)
         tier = f"{r.tier.key} ({'>=' if r.tier.metric == 'accuracy' else '<='}{r.tier.threshold:.4g})"
@@ -37,7 +38,7 @@ def plan_table(plan) -> list[Table]:
     for col in ("pool", "basis", "instances", "units", "util (avg)", "users"):
         pools.add_column(col)
     for p in plan.pools:
-        pools.add_row(p.id.split("::")[-1], p.profile_basis, str(p.instances), f"{p.units_per_instance}x{p.hardware}",
+        pools.add_row(unscoped(p.id), p.profile_basis, str(p.instances), f"{p.units_per_instance}x{p.hardware}",
                       f"{p.utilisation_avg:.0%}", ", ".join(f"{u.workflow}/{u.tier}/{u.task} {u.share_of_pool_load:.0%}"
                                                            for u in p.users[:4]) + (" ..." if len(p.users) > 4 else ""))
     t = plan.totals
@@ -164,7 +165,7 @@ def pareto_table(workflow: str, pts, limit: int) -> Table:
     for col in ("configuration", "pool", "acc %", "p90 s", "Wh/req", "$/1k req"):
         table.add_column(col)
     for p in front[:limit]:
-        table.add_row(p.config, p.pool.split("|")[-2] + "|" + p.pool.split("|")[-1] if "|" in p.pool else p.pool,
+        table.add_row(p.config, pool_label(p.pool),
                       f"{p.accuracy_percent:.1f}", f"{p.latency_p90_s:.1f}", f"{p.energy_wh:.3f}",
                       f"{p.cost_usd * 1000:.2f}")
     return table

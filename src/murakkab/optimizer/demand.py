@@ -8,6 +8,7 @@ import math
 from murakkab.errors import MurakkabError
 from murakkab.optimizer.api import Demand
 from murakkab.optimizer.tiers import TIER_NAMES
+from murakkab.plan.ids import WorkflowCopy
 
 DEFAULT_TIER_MIX = {"accuracy:good": 0.7, "latency:good": 0.3}   # the paper's 70% / 30%
 STANDARD_WORKFLOWS = ("video_qa", "code_gen", "reasoning")
@@ -63,7 +64,7 @@ def standard_demand(scale: float = 1.0, workflows: tuple[str, ...] = STANDARD_WO
     within = {"basic": 0.4, "fair": 0.3, "good": 0.2, "best": 0.1}
     out = {}
     for w in workflows:
-        root = w.split("#", 1)[0]
+        root = WorkflowCopy.parse(w).base
         for metric, share in (("accuracy", 0.7), ("latency", 0.3)):
             for tier, frac in within.items():
                 avg = base[root] * share * frac * scale

@@ -10,6 +10,7 @@ from murakkab.catalog import load_catalog
 from murakkab.optimizer import milp
 from murakkab.optimizer.candidates import ModelPool
 from murakkab.plan import Plan, PlanTotals, Pool, PoolUser, Route, RouteVariant, SolveInfo, StepPlan
+from murakkab.plan.ids import PoolId, RouteKey
 from murakkab.plan.schema import PoolShare
 from murakkab.spec.graph import heaviest_of
 
@@ -40,7 +41,7 @@ def _loads(asm, sol) -> _Loads:
     """Pool loads per user from the solution's shares."""
     out = _Loads()
     for g in asm.problem.groups:
-        w = g.id.rsplit("/", 1)[0]        # tier keys have no "/"; workflow names may (tenant/name)
+        w = RouteKey.parse(g.id).workflow
         cfg = next(c for c in asm.models[w].configs if c.id == sol.config[g.id])
         out.chosen[g.id] = cfg
         d = asm.demand[g.id]
@@ -111,7 +112,7 @@ def _route_latencies(cfg, variants, lat50: dict, lat90: dict) -> tuple[float, fl
 def _plan_route(req, asm, sol, g, loads: _Loads, energy: dict, cost: dict, pid_of) -> Route:
     """One group's Route: its steps with their pool shares, latency, and per-request energy and cost
     (each step's part of its pools' energy and cost, spread over the group's requests)."""
-    w = g.id.rsplit("/", 1)[0]
+    w = RouteKey.parse(g.id).workflow
     cfg = loads.chosen[g.id]
     d = asm.demand[g.id]
     steps, lat50, lat90 = [], {}, {}
@@ -184,7 +185,7 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
                                 integer_variables=sol.integer_variables, constraints=sol.constraints))
         # per-workflow parts hold one group each: their pools are that group's own
         scope = prob.groups[0].id
-        pid_of = (lambda pid: f"{scope}::{pid}") if prefix_pools else (lambda pid: pid)
+        pid_of = (lambda pid: str(PoolId.parse(pid).scoped(scope))) if prefix_pools else (lambda pid: pid)
         loads = _loads(asm, sol)
         energy = {pid: pool_energy_wh(prob.pools[pid], n, loads.avg[pid], epoch_h, req.pue)
                   for pid, n in sol.instances.items()}

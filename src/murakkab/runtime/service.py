@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from murakkab.errors import MurakkabError
+from murakkab.plan.ids import RouteKey, TenantWorkflow
 from murakkab.plan.schema import Plan, Route
 from murakkab.policy.slo import SloRule
 from murakkab.runtime.backends import BackendsConfig
@@ -247,7 +248,7 @@ class Runtime:
         """The workflow's name in plans: a built-in's own name; an upload's `tenant/name`, so two
         tenants' workflows of the same name never share a route."""
         from murakkab.spec import builtin_names
-        return name if name in builtin_names() else f"{tenant}/{name}"
+        return name if name in builtin_names() else str(TenantWorkflow(tenant, name))
 
     def profiles_of(self, tenant: str, name: str) -> str | None:
         """The workflow whose workflow profiles plan `name`: itself if built in, else the built-in with
@@ -268,10 +269,18 @@ class Runtime:
     def reused(self, plan_name: str):
         """For a plan's workflow name `tenant/name` (an upload), the optimizer's ReusedWorkflow."""
         from murakkab.optimizer.api import ReusedWorkflow
-        tenant, _, name = plan_name.partition("/")
-        if not name:
-            raise NotFound(f"'{plan_name}' is not a tenant workflow (fix: name it 'tenant/workflow')")
-        return ReusedWorkflow(self.workflow(tenant, name), self.profiles_of(tenant, name))
+        try:
+            key = TenantWorkflow.parse(plan_name)
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
+        return ReusedWorkflow(self.workflow(key.tenant, key.name), self.profiles_of(key.tenant, key.name))
+
+    @staticmethod
+    def _tenant_of(plan_name: str) -> str:
+        try:
+            return TenantWorkflow.parse(plan_name).tenant
+        except ValueError as exc:
+            raise NotFound(str(exc)) from None
 
     def plan_workflow(self, tenant: str, name: str, *, any_tenant: bool = False) -> tuple[str, object | None]:
         """(name in plans, ReusedWorkflow or None for a built-in) of a demand's workflow. `name` is a
@@ -280,7 +289,8 @@ class Runtime:
         if name in builtin_names():
             return name, None
         if "/" in name:
-            if not any_tenant and name.partition("/")[0] != tenant:
+            owner = self._tenant_of(name)
+            if not any_tenant and owner != tenant:
                 raise NotFound(f"no workflow '{name}' (fix: GET /v1/workflows lists yours and the built-ins)")
             return name, self.reused(name)
         scoped = self.plan_name(tenant, name)
@@ -538,4 +548,4 @@ class Runtime:
 
 def _keyed(f: dict[tuple[str, str], float]) -> dict[str, float]:
     """A forecast with JSON keys 'workflow/tier'."""
-    return {f"{w}/{t}": v for (w, t), v in sorted(f.items())}
+    return {str(RouteKey(w, t)): v for (w, t), v in sorted(f.items())}
