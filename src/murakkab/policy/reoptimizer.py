@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import Plan
+from murakkab.policy.actuation import actuate, fleet_diff  # noqa: F401 - fleet_diff: its old home
 from murakkab.policy.view import PlanView
 
 Forecast = dict[tuple[str, str], float]       # (workflow, tier key) -> arrivals per second
@@ -41,14 +42,6 @@ def ewma(previous: Forecast, observed: Forecast, alpha: float) -> Forecast:
 def forecast_of(plan: Plan) -> Forecast:
     """The average arrival rates a plan was sized for."""
     return {(r.workflow, r.tier.key): r.rate_avg_rps for r in plan.routes}
-
-
-def fleet_diff(current: dict[str, int], plan: Plan) -> tuple[dict[str, int], dict[str, int]]:
-    """(instances to add, instances to remove) per pool to go from `current` live counts to `plan`."""
-    target = {p.id: p.instances for p in plan.pools}
-    add = {p: n - current.get(p, 0) for p, n in target.items() if n > current.get(p, 0)}
-    remove = {p: c - target.get(p, 0) for p, c in current.items() if c > target.get(p, 0)}
-    return add, remove
 
 
 @dataclass
@@ -105,16 +98,8 @@ class EpochReoptimizer:
         return dict(self.forecast)
 
     def actuate(self, view: PlanView, plan: Plan) -> None:
-        """Move the view's fleet to `plan`: new instances now (ready after the provisioning delay),
-        new routes and the drain of surplus instances at that moment."""
-        switch_at = view.now() + self.provisioning_delay_s
-        current = {p: sum(1 for i in view.instances(p) if not i.draining) for p in view.pool_ids()}
-        add, remove = fleet_diff(current, plan)
-        view.install_plan(plan, switch_at)
-        for pool, n in add.items():
-            view.add_instances(pool, n, switch_at)
-        for pool, n in remove.items():
-            view.remove_instances(pool, n, at=switch_at)
+        """Move the view's fleet to `plan` (`policy.actuation.actuate` with the provisioning delay)."""
+        actuate(view, plan, self.provisioning_delay_s)
 
     def on_epoch(self, view: PlanView) -> Plan:
         """Close the epoch at view.now(): update the forecast, re-plan, and actuate the diff."""

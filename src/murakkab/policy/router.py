@@ -91,3 +91,43 @@ def least_loaded(instances: Sequence[L]) -> L | None:
             if ld == 0:
                 break
     return best
+
+
+class PlanRouter:
+    """Pool choice under one plan: a smooth weighted round-robin over each step's shares, keyed by
+    (workflow, tier key, task), and one `VariantRouter` per route with variants; each made on first
+    use. A body keeps one per plan: requests take the running plan's router when they start and keep
+    it, so routing state lives exactly as long as the plan or its last request (no table that grows
+    with every plan)."""
+
+    __slots__ = ("plan_id", "_steps", "_variants")
+
+    def __init__(self, plan_id: str):
+        self.plan_id = plan_id
+        self._steps: dict[tuple[str, str, str], SmoothWeightedRoundRobin] = {}
+        self._variants: dict[tuple[str, str], VariantRouter] = {}
+
+    def variant(self, route) -> dict[str, str] | None:
+        """The task -> pool map of the next request on `route` (one joint choice per request); None when
+        the route has no variants (each step then picks by its own shares)."""
+        if not route.variants:
+            return None
+        key = (route.workflow, route.tier.key)
+        vr = self._variants.get(key)
+        if vr is None:
+            vr = self._variants[key] = VariantRouter(route.variants)
+        return dict(vr.pick_pools())
+
+    def shares(self, route, step) -> SmoothWeightedRoundRobin:
+        """The round-robin over `step`'s pool shares on `route`."""
+        key = (route.workflow, route.tier.key, step.task)
+        rr = self._steps.get(key)
+        if rr is None:
+            rr = self._steps[key] = SmoothWeightedRoundRobin([s.share for s in step.pools])
+        return rr
+
+    def pool(self, route, step, variant: Mapping[str, str] | None = None) -> str:
+        """The pool for one call of `step`: the request's variant's, else by the step's shares."""
+        if variant is not None and step.task in variant:
+            return variant[step.task]
+        return step.pools[self.shares(route, step).pick()].pool

@@ -26,6 +26,14 @@ class CallRequest:
     on_token: Callable[[str], None] | None = None   # streaming: called with each content delta
 
 
+@dataclass(frozen=True)
+class CallOrigin:
+    """Which step of which route a call serves: what moving it off a retired pool needs."""
+    workflow: str
+    tier: str           # tier key, e.g. "accuracy:good"
+    task: str
+
+
 class BackendError(MurakkabError):
     """A call failed on one instance. `retryable`: another attempt (same or other instance) may
     succeed (HTTP 5xx, timeout, connection lost); `instance_down`: skip this instance for a while."""

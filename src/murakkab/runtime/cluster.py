@@ -7,25 +7,36 @@ Actuation: simulated and local pools really gain or lose instances; pools served
 endpoints cannot be resized from here, so their *desired* count is recorded and published (metrics,
 `/v1/plan`) for an operator or an external scaler. A pool new to the running fleet (a plan deployed
 later, a re-optimizer epoch) gets its instances of whichever kind; a remote pool a plan drops is drained.
+
+Routing is the shared policy's (`policy.router`, `policy.placement`): each call takes a slot on the
+least-loaded routable instance or queues there; an instance that becomes ready takes its share of
+the pool's waiting calls; a call whose pool a re-plan retired moves to the running plan's pool for
+its task; drains take provisioning instances first. Plan switches, instances becoming ready and
+delayed drains are events applied in time order (a timer wakes the cluster when one is due).
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
 
-from murakkab.plan.schema import Plan, Pool, Route, StepPlan
+from murakkab.plan.schema import Plan, Pool
+from murakkab.policy import placement
 from murakkab.policy.accounting import AccountingParams
-from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, least_loaded
+from murakkab.policy.router import PlanRouter
 from murakkab.policy.view import InstanceInfo
 from murakkab.runtime.backends import REMOTE_TOOLS, BackendsConfig, EndpointSpec
-from murakkab.runtime.calls import BackendError, CallRequest, NoInstanceLeft
+from murakkab.runtime.calls import BackendError, CallOrigin, CallRequest, NoInstanceLeft
 from murakkab.runtime.local_tools import LOCAL_TOOLS, LocalToolInstance
 from murakkab.runtime.meter import InstanceMeter
 from murakkab.runtime.openai_backend import Endpoint, RemoteInstance
 from murakkab.runtime.results import CallOutcome
+from murakkab.runtime.seats import Seat, Waiter
 from murakkab.runtime.simulated import SimulatedInstance
 from murakkab.sim.curves import InstanceCurve, constant_curve
 
@@ -52,14 +63,14 @@ class PoolState:
     instances: list = field(default_factory=list)
     desired: int = 0                   # what the plan/autoscaler wants (published for remote pools)
     made: int = 0
+    routable: list = field(default_factory=list)     # ready, not draining, in the order they became ready
+    seats: dict[str, Seat] = field(default_factory=dict)
+    pending: deque = field(default_factory=deque)    # Waiters for any instance (none was routable)
 
-
-@dataclass
-class RouterEvent:
-    """One failed attempt, kept for the journal (why a call was retried or failed)."""
-    pool: str
-    instance: str
-    error: str
+    @property
+    def slots(self) -> int:
+        p = self.plan
+        return (p.max_num_seqs or 1) if p.kind == "model" else max(p.concurrency, 1)
 
 
 class RuntimeCluster:
@@ -72,9 +83,11 @@ class RuntimeCluster:
         self.scale, self.seed = time_scale, seed
         self.pools: dict[str, PoolState] = {}
         self.plan = plan
-        self._pending: tuple[Plan, float] | None = None
-        self._drains: list[tuple[float, str, int]] = []     # (at, pool, n) drains not yet due
-        self._rr: dict[tuple, SmoothWeightedRoundRobin] = {}
+        self.router = PlanRouter(plan.plan_id)       # the running plan's pool choice
+        self._events: list = []                      # heap of (at, seq, action, arg) not yet due
+        self._seq = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
+        self.failures: dict[str, int] = {}           # failed backend attempts per pool (metrics)
         self._t0 = time.monotonic()
         self.install_plan(plan, 0.0)
         for p in plan.pools:
@@ -90,13 +103,15 @@ class RuntimeCluster:
         return list(self.pools)
 
     def slots_per_instance(self, pool: str) -> int:
-        p = self.pools[pool].plan
-        return (p.max_num_seqs or 1) if p.kind == "model" else max(p.concurrency, 1)
+        return self.pools[pool].slots
 
     def instances(self, pool: str) -> list[InstanceInfo]:
         self.settle()
+        return self._infos(self.pools[pool], self.pools[pool].instances)
+
+    def _infos(self, ps: PoolState, insts) -> list[InstanceInfo]:
         now = self.now()
-        return [InstanceInfo(i.id, pool, i.ready_at <= now, i.draining, i.load) for i in self.pools[pool].instances]
+        return [InstanceInfo(i.id, ps.plan.id, i.ready_at <= now, i.draining, ps.seats[i.id].load) for i in insts]
 
     def add_instances(self, pool: str, n: int, ready_at: float) -> None:
         """Simulated and local pools gain `n` instances (ready at `ready_at`). A remote pool's replicas are
@@ -115,31 +130,9 @@ class RuntimeCluster:
         if ps.mode == "remote":
             return
         if at is not None and at > self.now():
-            # a re-plan drains surplus instances only when the new ones are ready (see `settle`)
-            self._drains.append((at, pool, n))
+            self._schedule(at, self._drain_later, (pool, n))
             return
         self._drain(ps, n)
-
-    def _drain(self, ps: PoolState, n: int) -> None:
-        live = sorted((i for i in ps.instances if not i.draining), key=lambda i: i.load)
-        for inst in live[:n]:
-            inst.draining = True
-        self._release(ps)
-
-    def _release(self, ps: PoolState) -> None:
-        """Forget drained instances with nothing in flight (others go when their last call ends);
-        a released remote instance's HTTP client is closed."""
-        gone = [i for i in ps.instances if i.draining and i.load == 0]
-        if not gone:
-            return
-        ps.instances = [i for i in ps.instances if not (i.draining and i.load == 0)]
-        for inst in gone:
-            close = getattr(inst, "aclose", None)
-            if close is not None:
-                try:
-                    asyncio.get_running_loop().create_task(close())
-                except RuntimeError:      # no running loop (plain construction in a test): nothing is open
-                    pass
 
     def install_plan(self, plan: Plan, switch_at: float) -> None:
         for p in plan.pools:
@@ -148,10 +141,43 @@ class RuntimeCluster:
         if switch_at <= self.now() or not self.plan:
             self._switch(plan)
         else:
-            self._pending = (plan, switch_at)
+            self._schedule(switch_at, self._switch, plan)
+
+    # ---- events --------------------------------------------------------------------------
+    def _schedule(self, at: float, action, arg) -> None:
+        heapq.heappush(self._events, (at, next(self._seq), action, arg))
+        self._arm()
+
+    def _arm(self) -> None:
+        """Wake `settle` when the earliest event is due (needs a running loop; without one, events are
+        applied by the next call that settles)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._events:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._timer = loop.call_later(max(self._events[0][0] - self.now(), 0.0) * self.scale, self._wake)
+
+    def _wake(self) -> None:
+        self._timer = None
+        self.settle()
+        self._arm()
+
+    def settle(self) -> None:
+        """Apply the events due now or earlier, in time order (ties in the order they were scheduled):
+        plan switches, instances becoming ready, delayed drains."""
+        now = self.now()
+        while self._events and self._events[0][0] <= now:
+            _, _, action, arg = heapq.heappop(self._events)
+            action(arg)
 
     def _switch(self, plan: Plan) -> None:
         self.plan = plan
+        self.router = PlanRouter(plan.plan_id)
         for p in plan.pools:     # same pool id = same operating point; the plan's count is new
             self.pools[p.id].plan = p
         used = {p.id for p in plan.pools}
@@ -161,17 +187,69 @@ class RuntimeCluster:
                 ps.desired = 0
                 self._drain(ps, len(ps.instances))
 
-    def settle(self) -> None:
-        """Apply what was scheduled for now or earlier: a pending plan switch, delayed drains."""
-        now = self.now()
-        if self._pending and self._pending[1] <= now:
-            plan, self._pending = self._pending[0], None
-            self._switch(plan)
-        if self._drains:
-            due = [d for d in self._drains if d[0] <= now]
-            self._drains = [d for d in self._drains if d[0] > now]
-            for _, pool, n in due:
-                self._drain(self.pools[pool], n)
+    def _join(self, ps: PoolState, inst) -> None:
+        ps.instances.append(inst)
+        ps.seats[inst.id] = Seat(ps.slots)
+        if inst.ready_at <= self.now():
+            self._on_ready(inst)
+        else:
+            self._schedule(inst.ready_at, self._on_ready, inst)
+
+    def _on_ready(self, inst) -> None:
+        """A new instance joins its pool's routing and takes its share of the waiting calls
+        (`policy.placement.rebalance`)."""
+        if inst.draining:
+            return
+        ps = self.pools[inst.pool]
+        ps.routable.append(inst)
+        pending = [placement.WaitingCall(w, w.submitted_at) for w in ps.pending]
+        queued = {i.id: [placement.WaitingCall(w, w.submitted_at) for w in ps.seats[i.id].queue]
+                  for i in ps.routable if ps.seats[i.id].queue}
+        if not pending and not queued:
+            return
+        decision = placement.rebalance(ps.plan.id, self._infos(ps, ps.routable), pending, queued)
+        ps.pending.clear()
+        for i in ps.routable:
+            ps.seats[i.id].queue.clear()
+        by_id = {i.id: i for i in ps.routable}
+        for place in decision.placements:
+            self._assign(ps, by_id[place.instance], place.key)
+
+    def _drain_later(self, arg: tuple[str, int]) -> None:
+        self._drain(self.pools[arg[0]], arg[1])
+
+    def _drain(self, ps: PoolState, n: int) -> None:
+        """Drain `n` instances (`policy.placement.drain`: provisioning first, then least loaded); when none
+        is left live, the calls waiting for any instance of the pool move on (`_restrand`)."""
+        decision = placement.drain(ps.plan.id, self._infos(ps, ps.instances), n)
+        by_id = {i.id: i for i in ps.instances}
+        for iid in decision.victims:
+            inst = by_id[iid]
+            inst.draining = True
+            if inst in ps.routable:
+                ps.routable.remove(inst)
+        self._release(ps)
+        if ps.pending and decision.strand_pending:
+            waiting = list(ps.pending)
+            ps.pending.clear()
+            for w in waiting:
+                self._restrand(ps, w)
+
+    def _release(self, ps: PoolState) -> None:
+        """Forget drained instances with nothing in flight or queued (others go when their last call
+        ends); a released remote instance's HTTP client is closed."""
+        gone = [i for i in ps.instances if i.draining and ps.seats[i.id].load == 0]
+        if not gone:
+            return
+        ps.instances = [i for i in ps.instances if i not in gone]
+        for inst in gone:
+            del ps.seats[inst.id]
+            close = getattr(inst, "aclose", None)
+            if close is not None:
+                try:
+                    asyncio.get_running_loop().create_task(close())
+                except RuntimeError:      # no running loop (plain construction in a test): nothing is open
+                    pass
 
     # ---- construction --------------------------------------------------------------------
     def _mode(self, p: Pool) -> str:
@@ -205,7 +283,7 @@ class RuntimeCluster:
                     ps.made += 1
                     endpoint = Endpoint(ep.base_url.rstrip("/"), ep.served_model or (p.model or p.tool or ""),
                                         ep.api_key_env, d.connect_timeout_s, d.read_timeout_s)
-                    ps.instances.append(RemoteInstance(
+                    self._join(ps, RemoteInstance(
                         f"{p.id}/{ps.made}", p.id, endpoint, InstanceMeter(curve, params, price, wall),
                         kind="chat" if p.kind == "model" else REMOTE_TOOLS[p.tool]))
             return
@@ -214,11 +292,11 @@ class RuntimeCluster:
             iid = f"{p.id}/{ps.made}"
             if ps.mode == "local":
                 meter = InstanceMeter(curve, params, price, time.monotonic)
-                ps.instances.append(LocalToolInstance(iid, p.id, LOCAL_TOOLS[p.tool], meter,
-                                                      max(p.concurrency, 1), ready_at))
+                self._join(ps, LocalToolInstance(iid, p.id, LOCAL_TOOLS[p.tool], meter,
+                                                 max(p.concurrency, 1), ready_at))
             else:
                 meter = InstanceMeter(curve, params, price, self.now)
-                ps.instances.append(SimulatedInstance(
+                self._join(ps, SimulatedInstance(
                     iid, p.id, kind=p.kind, curve=curve, meter=meter, ttft_s=p.ttft_s or 0.0,
                     time_scale=self.scale, ready_at=ready_at, seed=self.seed * 7919 + ps.made))
 
@@ -227,33 +305,134 @@ class RuntimeCluster:
         self.settle()
         return self.plan
 
-    def pick_variant(self, route: Route) -> dict[str, str] | None:
-        """For a route with variants, the task -> pool map this request runs on (one joint choice per
-        request, by variant shares); None when the route routes each step by its own shares."""
-        if not route.variants:
-            return None
-        key = (self.plan.plan_id, route.workflow, route.tier.key, "variants")
-        vr = self._rr.get(key)
-        if vr is None:
-            vr = self._rr[key] = VariantRouter(route.variants)
-        return dict(vr.pick_pools())
-
-    def pick_pool(self, key: tuple, step: StepPlan, variant: dict[str, str] | None = None) -> str:
-        """Pool for one call of a step: the request's variant's, else by the step's shares."""
-        if variant is not None and step.task in variant:
-            return variant[step.task]
-        rr = self._rr.get(key)
-        if rr is None:
-            rr = self._rr[key] = SmoothWeightedRoundRobin([s.share for s in step.pools])
-        return step.pools[rr.pick()].pool
-
-    async def call(self, pool_id: str, req: CallRequest, events: list[RouterEvent] | None = None) -> CallOutcome:
-        """Send one call to the least-loaded ready instance of the pool; on a retryable failure,
-        back off and fail over to another instance (the failed one is not retried for this call
-        while others remain). Raises NoInstanceLeft when no instance can serve it."""
+    def current_router(self) -> PlanRouter:
+        """The running plan's pool choice; a request keeps the one it started with."""
         self.settle()
-        ps = self.pools.get(pool_id)
+        return self.router
+
+    def _step_pools(self, origin: CallOrigin | None):
+        """(pool, kind) per pool of the running plan's step for the call's task, and that step's pick."""
+        if origin is None:
+            return None, None
+        try:
+            route = self.plan.route(origin.workflow, origin.tier)
+        except KeyError:
+            return None, None
+        step = next((s for s in route.steps if s.task == origin.task and not s.skipped), None)
+        if step is None or not step.pools:
+            return None, None
+        pools = [(s.pool, self.pools[s.pool].plan.kind) for s in step.pools]
+        return pools, self.router.shares(route, step).pick
+
+    def _place(self, pool_id: str, origin: CallOrigin | None, avoid: set[str], waiter: Waiter | None = None):
+        """Where a call goes: (pool, instance) holding a slot for it, or its Waiter (`waiter`, else a new
+        one) queued at an instance or at the pool. Raises NoInstanceLeft when it has nowhere to go."""
+        for _ in range(len(self.pools) + 1):          # a re-route never leads back (its target is live)
+            ps = self.pools[pool_id]
+            if ps.routable:
+                wall = time.monotonic()
+                up = [i for i in ps.routable if i.down_until <= wall]
+                if not up:
+                    raise NoInstanceLeft(f"pool '{pool_id}': every ready instance is marked down after failures")
+                pick = placement.pick_instance(self._infos(ps, up), avoid)
+                inst = next(i for i in up if i.id == pick)
+                seat = ps.seats[inst.id]
+                if seat.busy < seat.slots:
+                    seat.busy += 1
+                    return ps, inst
+                w = self._waiter(waiter, origin, pool_id, inst.id)
+                seat.queue.append(w)
+                return w
+            pools, pick = self._step_pools(origin)
+            decision = placement.strand(pool_id, ps.plan.kind, self._infos(ps, ps.instances), pools, pick)
+            if decision.action == "wait":
+                w = self._waiter(waiter, origin, pool_id, None)
+                ps.pending.append(w)
+                return w
+            if decision.action == "nowhere":
+                raise NoInstanceLeft(self._nowhere(pool_id, origin))
+            pool_id, avoid = decision.pool, set()
+        raise NoInstanceLeft(f"pool '{pool_id}': re-routing the call went round in circles")
+
+    def _waiter(self, w: Waiter | None, origin, pool_id: str, instance: str | None) -> Waiter:
+        if w is None:
+            return Waiter(asyncio.get_running_loop().create_future(), self.now(), origin, pool_id, instance)
+        w.pool, w.instance = pool_id, instance
+        return w
+
+    def _nowhere(self, pool_id: str, origin: CallOrigin | None) -> str:
+        where = (f"the running plan {self.plan.plan_id} has no other pool for task '{origin.task}' of "
+                 f"{origin.workflow}/{origin.tier}" if origin is not None else "the call names no task to re-route")
+        return f"pool '{pool_id}' has no instance left (a re-plan retired it) and {where}"
+
+    def _assign(self, ps: PoolState, inst, w: Waiter) -> None:
+        """Give waiting call `w` a slot on `inst`, or queue it there."""
+        if w.future.done():
+            return                                   # its request was cancelled meanwhile
+        seat = ps.seats[inst.id]
+        w.pool, w.instance = ps.plan.id, inst.id
+        if seat.busy < seat.slots:
+            seat.busy += 1
+            w.future.set_result((ps, inst))
+        else:
+            seat.queue.append(w)
+
+    def _restrand(self, ps: PoolState, w: Waiter) -> None:
+        """A call waiting for any instance of a pool that has just lost its last live one: placed again
+        (`_place`: it moves to the running plan's pool for its task, or fails with NoInstanceLeft)."""
+        if w.future.done():
+            return
+        try:
+            where = self._place(ps.plan.id, w.origin, set(), waiter=w)
+        except NoInstanceLeft as exc:
+            w.future.set_exception(exc)
+            return
+        if not isinstance(where, Waiter):
+            w.future.set_result(where)
+
+    def _unwait(self, w: Waiter) -> None:
+        ps = self.pools.get(w.pool)
         if ps is None:
+            return
+        q = ps.seats[w.instance].queue if w.instance and w.instance in ps.seats else ps.pending
+        try:
+            q.remove(w)
+        except ValueError:
+            pass
+
+    async def _seat(self, pool_id: str, origin: CallOrigin | None, avoid: set[str]):
+        where = self._place(pool_id, origin, avoid)
+        if not isinstance(where, Waiter):
+            return where
+        try:
+            return await where.future
+        except asyncio.CancelledError:
+            if where.future.done() and not where.future.cancelled():
+                self._leave(*where.future.result())  # a slot was given just as the request was cancelled
+            else:
+                self._unwait(where)
+            raise
+
+    def _leave(self, ps: PoolState, inst) -> None:
+        """A call frees its slot: the next call queued at the instance takes it."""
+        seat = ps.seats[inst.id]
+        seat.busy -= 1
+        while seat.queue and seat.busy < seat.slots:
+            w = seat.queue.popleft()
+            if not w.future.done():
+                seat.busy += 1
+                w.future.set_result((ps, inst))
+        if inst.draining and seat.load == 0:
+            self._release(ps)
+
+    async def call(self, pool_id: str, req: CallRequest, origin: CallOrigin | None = None) -> CallOutcome:
+        """Send one call to the least-loaded ready instance of the pool (waiting for a slot there, or for
+        an instance being provisioned); on a retryable failure, back off and fail over to another
+        instance (the failed one is not retried for this call while others remain). `origin` names the
+        call's workflow, tier and task, so a call whose pool a re-plan retired runs on the running plan's
+        pool for that task. Raises NoInstanceLeft when no instance can serve it."""
+        self.settle()
+        if pool_id not in self.pools:
             raise NoInstanceLeft(f"pool '{pool_id}' is not in the running plan")
         d = self.backends.defaults
         tried: set[str] = set()
@@ -267,22 +446,19 @@ class RuntimeCluster:
                 sink(delta)
             req.on_token = counted
         for attempt in range(d.retries + 1):
-            now = self.now()
-            wall = time.monotonic()
-            ready = [i for i in ps.instances if i.ready_at <= now and not i.draining and i.down_until <= wall]
-            fresh = [i for i in ready if i.id not in tried]
-            if not fresh:          # every instance failed once: start another round over all of them
-                tried.clear()
-                fresh = ready
-            inst = least_loaded(fresh)
-            if inst is None:
-                break
+            try:
+                # every instance failed once: `pick_instance` starts another round over all of them
+                ps, inst = await self._seat(pool_id, origin, tried)
+            except NoInstanceLeft:
+                if not errors:
+                    raise
+                break                                # every instance failed and is marked down
+            pool_id = ps.plan.id                     # where it runs now (a re-route moves it for good)
             try:
                 out = await inst.call(req)
             except BackendError as exc:
                 errors.append(f"{inst.id}: {exc}")
-                if events is not None:
-                    events.append(RouterEvent(pool_id, inst.id, str(exc)))
+                self.failures[pool_id] = self.failures.get(pool_id, 0) + 1
                 if not exc.retryable:
                     raise
                 if streamed[0]:
@@ -295,15 +471,18 @@ class RuntimeCluster:
                 if attempt < d.retries:
                     await asyncio.sleep(d.backoff_s * 2 ** attempt)
                 continue
+            finally:
+                self._leave(ps, inst)
             out.attempts = attempt + 1
-            if inst.draining and inst.load == 0:
-                self._release(ps)
             return out
         reason = "; ".join(errors) if errors else "no ready instance"
         raise NoInstanceLeft(f"pool '{pool_id}': no instance could serve the call after "
                              f"{len(errors)} failed attempt(s): {reason}")
 
     async def aclose(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         for ps in self.pools.values():
             for inst in ps.instances:
                 close = getattr(inst, "aclose", None)

@@ -340,15 +340,9 @@ class Runtime:
         if self.cluster is None:
             self.cluster = RuntimeCluster(plan, self.cfg.backends, time_scale=self.cfg.time_scale, seed=self.cfg.seed)
         else:
-            from murakkab.policy.reoptimizer import fleet_diff
-            cl = self.cluster
-            current = {p: sum(1 for i in cl.instances(p) if not i.draining) for p in cl.pool_ids()}
-            add, remove = fleet_diff(current, plan)
-            cl.install_plan(plan, cl.now())
-            for pool, n in add.items():
-                cl.add_instances(pool, n, cl.now())
-            for pool, n in remove.items():
-                cl.remove_instances(pool, n)
+            # an operator's plan takes effect at once: the one actuation with no provisioning delay
+            from murakkab.policy.actuation import actuate
+            actuate(self.cluster, plan, 0.0)
         self.plan_version = version
         if self.reoptimizer is not None:     # an operator's plan: forecast from what it was made for
             from murakkab.policy.reoptimizer import forecast_of
@@ -497,8 +491,9 @@ class Runtime:
     async def _run(self, row: RequestRow, live: _Live, t0: float) -> RequestResult:
         wf = self.workflow(row.tenant, row.workflow)
         route = self.route(self.plan_name(row.tenant, row.workflow), row.tier)
-        runner = StepRunner(self.cluster, max_tokens=self.cfg.max_tokens)   # one per request
-        variant = self.cluster.pick_variant(route)
+        router = self.cluster.current_router()          # the request keeps its plan's pool choice
+        runner = StepRunner(self.cluster, router=router, max_tokens=self.cfg.max_tokens)   # one per request
+        variant = router.variant(route)
         steps = {s.task: s for s in route.steps}
         outputs: dict[str, Any] = {}
         step_inputs: dict[str, dict] = {}

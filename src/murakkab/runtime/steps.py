@@ -20,7 +20,8 @@ from typing import Any
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import Route, StepPlan
 from murakkab.runtime import compose
-from murakkab.runtime.calls import CallRequest
+from murakkab.policy.router import PlanRouter
+from murakkab.runtime.calls import CallOrigin, CallRequest
 from murakkab.runtime.cluster import RuntimeCluster
 from murakkab.runtime.results import CallOutcome, StepResult, step_from_calls
 
@@ -44,8 +45,12 @@ def code_of(text: str | None) -> str:
 
 
 class StepRunner:
-    def __init__(self, cluster: RuntimeCluster, *, max_tokens: int | None = None):
+    """Runs the steps of one request. `router`: the pool choice of the plan the request started under
+    (default: the running plan's), kept for all its steps."""
+
+    def __init__(self, cluster: RuntimeCluster, *, router: PlanRouter | None = None, max_tokens: int | None = None):
         self.cluster, self.max_tokens = cluster, max_tokens
+        self.router = router or cluster.current_router()
         self._variant: dict[str, str] | None = None
 
     async def run(self, request_id: str, route: Route, step: StepPlan, inputs: dict[str, Any],
@@ -57,7 +62,7 @@ class StepRunner:
                          skipped=step.skipped)
         if step.skipped:
             return res
-        key = (self.cluster.plan.plan_id, route.workflow, route.tier.key, step.task)
+        key = (route, step)
         self._variant = variant
         # per call, not on self: a request's steps run concurrently on this runner
         opts = {"max_tokens": min((m for m in (self.max_tokens, max_tokens) if m), default=None),
@@ -89,13 +94,21 @@ class StepRunner:
             res.output = previous[0] if len(previous) == 1 else previous
         return res
 
+    def _pool(self, key) -> str:
+        """The pool for one call of the step `key` = (route, step), by the request's plan's pool choice."""
+        return self.router.pool(key[0], key[1], self._variant)
+
+    def _send(self, pool: str, key, req: CallRequest):
+        route, step = key
+        return self.cluster.call(pool, req, CallOrigin(route.workflow, route.tier.key, step.task))
+
     async def _model_call(self, call_id, key, step: StepPlan, messages, on_token, *, max_tokens: int | None,
                           temperature: float | None) -> CallOutcome:
-        pool = self.cluster.pick_pool(key, step, self._variant)
+        pool = self._pool(key)
         req = CallRequest(call_id=call_id, messages=messages, max_tokens=max_tokens, temperature=temperature,
                           input_tokens=step.input_tokens, out_p50=step.output_tokens_p50,
                           out_p90=step.output_tokens_p90, on_token=on_token)
-        return await self.cluster.call(pool, req)
+        return await self._send(pool, key, req)
 
     def _remote(self, key, step: StepPlan) -> bool:
         pool = self._variant.get(step.task) if self._variant else None
@@ -109,22 +122,21 @@ class StepRunner:
         from murakkab.runtime.audio import scene_clips
         clips = await asyncio.to_thread(scene_clips, inputs.get("scenes"))
         outs = await asyncio.gather(*(
-            self.cluster.call(self.cluster.pick_pool(key, step, self._variant),
-                              CallRequest(call_id=f"{request_id}/{step.task}/{sc['index']}", payload=clip))
+            self._send(self._pool(key), key, CallRequest(call_id=f"{request_id}/{step.task}/{sc['index']}", payload=clip))
             for sc, clip in clips))
         res.output = [{"scene": sc["index"], "start_s": sc["start_s"], "end_s": sc["end_s"], "text": o.text}
                       for (sc, _), o in zip(clips, outs)]
         return step_from_calls(res, list(outs))
 
     async def _tool(self, request_id, key, step: StepPlan, inputs, knobs) -> CallOutcome:
-        pool_id = self.cluster.pick_pool(key, step, self._variant)
+        pool_id = self._pool(key)
         ps = self.cluster.pools[pool_id]
         share = next((s for s in step.pools if s.pool == pool_id), step.pools[0])
         req = CallRequest(call_id=f"{request_id}/{step.task}",
                           service_s=share.latency_p50_s / max(step.calls_sequential, 1))
         if ps.mode != "simulated":
             req.payload = tool_payload(step, inputs, knobs)
-        return await self.cluster.call(pool_id, req)
+        return await self._send(pool_id, key, req)
 
 
 def tool_payload(step: StepPlan, inputs: dict[str, Any], knobs: dict[str, Any]) -> Any:

@@ -61,7 +61,7 @@ cdef class _Req:
 
 cdef class Simulator:
     cdef public object plan, cfg, horizon, progress, arrivals, resolver, reopt, _count, tok_rng, _normals
-    cdef public object autoscaler, plan_current
+    cdef public object autoscaler
     cdef public double t
     cdef public list _heap, _dirty, _zbuf, all_instances, records, compiled
     cdef public dict pools, routes, route_defs

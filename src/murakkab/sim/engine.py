@@ -25,6 +25,7 @@ from murakkab.plan.schema import Plan, Pool, Route
 from murakkab.policy.accounting import DEFAULT_PREFILL_WEIGHT
 from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
 from murakkab.policy.reoptimizer import EpochReoptimizer
+from murakkab.policy.placement import WaitingCall, drain, rebalance, strand
 from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, least_loaded
 from murakkab.policy.slo import LATENCY_TOLERANCE_S, SloRule
 from murakkab.policy.view import InstanceInfo
@@ -37,7 +38,6 @@ CurveResolver = Callable[[Pool], InstanceCurve]
 _EPS = 1e-9
 _PREFILL, _DECODE, _TOOL, _OTHER = 0, 1, 2, 3        # event kinds (see Simulator._push)
 _LOAD = operator.attrgetter("load")
-_SUBMITTED = operator.attrgetter("t_submit")
 
 
 def _pick(routable: list, loads: list | None):
@@ -51,7 +51,11 @@ def _pick(routable: list, loads: list | None):
         loads[j] += 1
         return routable[j]
     return _min(routable, key=_LOAD) if n else None
-# min(key=load) returns the first instance of least load: the tie rule of policy.router.least_loaded
+# min(key=load) returns the first instance of least load: the tie rule of policy.placement.pick_instance
+
+
+def _no_pick() -> int:
+    raise AssertionError("policy.placement.strand picks a pool only when the step has one")
 _min, _heappush, _exp = min, heapq.heappush, math.exp
 
 
@@ -323,64 +327,63 @@ class Simulator:
                 self._push(ready_at, self._on_ready, inst)
 
     def _on_ready(self, inst) -> None:
-        """A new instance joins its pool's routing. Calls waiting for a slot, whether for any instance
-        (the pool had none ready) or in another instance's queue, are dealt again, oldest first, to the
-        least-loaded instances: otherwise a backlog stays on the instances it queued at while the new one
-        idles (and the autoscaler, seeing that queue, keeps adding instances)."""
+        """A new instance joins its pool's routing, and the pool's waiting calls are dealt again
+        (`policy.placement.rebalance`)."""
         if inst.draining:
             return
         prt = inst.pool
         prt.routable.append(inst)
-        waiting = list(prt.pending)
+        pending = [WaitingCall(c, c.t_submit) for c in prt.pending]
+        queued = {i.id: [WaitingCall(c, c.t_submit) for c in i.queue] for i in prt.routable if i.queue}
+        if not pending and not queued:
+            return
+        by_id = {i.id: i for i in prt.routable}
+        decision = rebalance(prt.id, self._infos(prt.routable, prt.id), pending, queued)
         prt.pending.clear()
         for other in prt.routable:
-            if other is not inst and other.queue:
-                waiting.extend(other.queue)
+            if other.queue:
                 other.load -= len(other.queue)
                 other.queue.clear()
-        if len(waiting) > 1:
-            waiting.sort(key=_SUBMITTED)    # stable: calls of one instant keep their order
-        for call in waiting:
-            self._submit(least_loaded(prt.routable), call)
+        for place in decision.placements:
+            self._submit(by_id[place.instance], place.key)
+
+    def _infos(self, insts, pool: str) -> list[InstanceInfo]:
+        t = self.t
+        return [InstanceInfo(i.id, pool, i.ready_at <= t, i.draining, i.load) for i in insts]
 
     def _drain(self, prt: _PoolRT, n: int) -> None:
-        live = [i for i in prt.instances if not i.draining]
-        # provisioning ones first (free to cancel), then least loaded
-        live.sort(key=lambda i: (i.ready_at <= self.t, i.load))
-        for inst in live[:n]:
+        decision = drain(prt.id, self._infos([i for i in prt.instances if not i.released], prt.id), n)
+        by_id = {i.id: i for i in prt.instances}
+        for iid in decision.victims:
+            inst = by_id[iid]
             inst.draining = True
             if inst in prt.routable:
                 prt.routable.remove(inst)
             if inst.load == 0:
                 self._release(inst)
-        if prt.pending and n >= len(live):
+        if prt.pending and decision.strand_pending:
             waiting = list(prt.pending)
             prt.pending.clear()
             for call in waiting:
                 self._strand(prt, call)
 
     def _strand(self, prt: _PoolRT, call: Call) -> None:
-        """A call for a pool with no routable instance. It waits for one that is provisioning; a pool a
-        re-plan retired (every instance draining or released) will never have one, so the call runs on
-        the pool the current route gives its task instead (its request started under the old plan and
-        would otherwise never finish). Nowhere to go: it waits, and its request is reported unfinished."""
-        if any(not i.draining for i in prt.instances):
-            prt.pending.append(call)
-            return
-        target = None
+        """A call for a pool with no routable instance (`policy.placement.strand`): it waits for one
+        that is provisioning, moves to the running plan's pool for its task when a re-plan retired this
+        one (its request started under the old plan and would otherwise never finish), or, with
+        nowhere to go, waits for good and its request is reported unfinished."""
+        step = None
         route = self.routes.get((call.req.route.workflow, call.req.route.tier_key))
         if route is not None:
-            for s in route.steps:
-                if s.task == call.step.task and not s.skipped:
-                    same_kind = [q for q in s.pools if q.kind == prt.kind and q is not prt]
-                    if same_kind:
-                        target = s.pools[s.rr.pick()]
-                        if target not in same_kind:
-                            target = same_kind[0]
-                    break
-        if target is None:
+            step = next((s for s in route.steps if s.task == call.step.task and not s.skipped), None)
+        decision = strand(prt.id, prt.kind, self._infos([i for i in prt.instances if not i.released], prt.id),
+                          [(q.id, q.kind) for q in step.pools] if step is not None else None,
+                          step.rr.pick if step is not None else _no_pick)
+        if decision.action != "reroute":
             prt.pending.append(call)
-        elif target.routable:
+            return
+        target = self.pools[decision.pool]
+        if target.routable:
             self._submit(least_loaded(target.routable), call)
         else:
             target.pending.append(call)
@@ -628,7 +631,6 @@ class Simulator:
 
     def _switch_routes(self, plan: Plan) -> None:
         self._set_routes(plan)
-        self.plan_current = plan
 
     # ClusterView / PlanView
     def now(self) -> float:

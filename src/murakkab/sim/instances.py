@@ -173,12 +173,6 @@ class ModelInstance(Instance):
             self.Ap_e += e * k
             self.Ap_t += dt * k
 
-    def next_completion(self) -> float | None:
-        """Time the earliest decoding call finishes at the current occupancy (after advance)."""
-        if not self.marks:
-            return None
-        return self.t_last + (self.marks[0][0] - self.V) * self.tpot[self.n_dec]
-
 
 class ToolInstance(Instance):
     """`slots` calls at once, each for its fixed service time; power idle + (busy − idle) × used/slots;
