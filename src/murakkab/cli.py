@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from murakkab.cli_common import err_console, fail
+from murakkab.cli_output import print_json, readable, stdout_console
 from murakkab.errors import MurakkabError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Serve agentic workflows with the least energy, cost and hardware that meets each SLO.")
-console = Console()
+JSON_HELP = "Print JSON on stdout instead of tables."
 
 
 @app.callback()
@@ -48,13 +48,20 @@ def catalog_tables():
         hw.add_row(h.name, h.kind, f"{h.memory_gb:g}", f"{h.tdp_w:g}", "unknown" if h.idle_w is None else f"{h.idle_w:g}",
                    f"{h.price_usd_per_hour:.2f}", str(h.units_per_node),
                    f"{h.node_max_kw:g}/{'unknown' if h.node_idle_kw is None else f'{h.node_idle_kw:g}'}")
-    return [caps, exe, mod, hw]
+    return [readable(t) for t in (caps, exe, mod, hw)]
 
 
 @app.command()
-def catalog() -> None:
+def catalog(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """List capabilities, executors, models and hardware."""
     try:
+        if json_out:
+            from murakkab.catalog import load_catalog
+            cat = load_catalog()
+            print_json({part: {k: v.model_dump(mode="json") for k, v in getattr(cat, part).items()}
+                        for part in ("capabilities", "executors", "models", "hardware")})
+            return
+        console = stdout_console()
         for table in catalog_tables():
             console.print(table)
     except MurakkabError as exc:
@@ -85,16 +92,25 @@ def validate(
             failed += 1
             err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             continue
-        console.print(f"ok: {escape(wf.name)} ({len(wf.tasks)} tasks)", highlight=False, soft_wrap=True)
+        stdout_console().print(f"ok: {escape(wf.name)} ({len(wf.tasks)} tasks)", highlight=False, soft_wrap=True)
     if failed:
         raise typer.Exit(code=2)
 
 
 @app.command()
-def workflows() -> None:
+def workflows(json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """List the built-in workflows with their tasks in execution order."""
     from murakkab.spec import builtin_names, load_builtin
 
+    if json_out:
+        try:
+            print_json([{"name": wf.name, "inputs": dict(wf.inputs), "output": wf.output,
+                         "tasks": [{"name": n, "capability": wf.tasks[n].capability, "after": list(wf.predecessors(n))}
+                                   for n in wf.topological_order()]}
+                        for wf in (load_builtin(n) for n in builtin_names())])
+        except MurakkabError as exc:
+            fail(exc)
+        return
     table = Table(title="Built-in workflows")
     for col in ("name", "inputs", "tasks (execution order)", "output"):
         table.add_column(col)
@@ -107,7 +123,7 @@ def workflows() -> None:
             table.add_row(wf.name, ", ".join(f"{k}: {v}" for k, v in wf.inputs.items()), tasks, wf.output)
     except MurakkabError as exc:
         fail(exc)
-    console.print(table)
+    stdout_console().print(readable(table))
 
 
 from murakkab.energy.cli import energy_app  # noqa: E402  (sub-app; heavy imports stay inside its commands)
@@ -118,12 +134,34 @@ def _num(v: float | None, fmt: str, scale: float = 1.0) -> str:
     return "unknown" if v is None else format(v * scale, fmt)
 
 
-def profile_tables(model: str, hardware: str | None = None, workload: str | None = None):
-    """(header line, tables) for the profiles of a catalogue model."""
+def chosen_profiles(model: str, hardware: str | None = None, workload: str | None = None):
+    """(the model's profile lookup, its profiles on `hardware` for `workload`). A filter that leaves
+    none is an error naming what the model was profiled on."""
+    import difflib
+
     from murakkab.profiles.store import load_profiles
     found = load_profiles().for_model(model)
+    for option, wanted, field in (("--hardware", hardware, "hardware"), ("--workload", workload, "workload")):
+        known = sorted({getattr(p.key, field) for p in found.profiles})
+        if wanted is not None and wanted not in known:
+            near = [k for k in known if k.lower().startswith(wanted.lower())] or \
+                difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+            hint = f"did you mean {' or '.join(near)}? " if near else ""
+            raise MurakkabError(f"{model} has no profile with {field} '{wanted}': {hint}its profiles are on "
+                                f"{field} {', '.join(known) or 'none'} (fix: {option} with one of those)")
     profiles = [p for p in found.profiles if (hardware is None or p.key.hardware == hardware)
                 and (workload is None or p.key.workload == workload)]
+    if not profiles:
+        pairs = sorted({(p.key.hardware, p.key.workload) for p in found.profiles})
+        raise MurakkabError(f"{model} has no profile on {hardware} for {workload}; its profiles: "
+                            + ", ".join(f"{h} ({w})" for h, w in pairs)
+                            + " (fix: choose a --hardware and --workload pair from those)")
+    return found, profiles
+
+
+def profile_tables(model: str, hardware: str | None = None, workload: str | None = None):
+    """(header line, tables) for the profiles of a catalogue model."""
+    found, profiles = chosen_profiles(model, hardware, workload)
     if found.basis == "proxy":
         head = (f"[bold yellow]PROXY[/]: {model} has no measured profile; these are the profiles of "
                 f"{found.profiled_as} (a stand-in of the same size class: an estimate)")
@@ -145,19 +183,26 @@ def profile_tables(model: str, hardware: str | None = None, workload: str | None
         if p.warnings:
             t.caption = "warnings: " + "; ".join(p.warnings)
             t.caption_justify = "left"
-        tables.append(t)
+        tables.append(readable(t, ids=()))
     return head, tables
 
 
 @app.command()
 def profiles(model: str = typer.Argument(..., help="catalogue model id, e.g. gemma-3-27b"),
              hardware: str = typer.Option(None, help="only this catalogue hardware, e.g. H100-80GB"),
-             workload: str = typer.Option(None, help="only this workload, e.g. gpqa")) -> None:
+             workload: str = typer.Option(None, help="only this workload, e.g. gpqa"),
+             json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """Show a model's serving profiles: one table of operating points per profile key, with sources."""
     try:
+        if json_out:
+            found, chosen = chosen_profiles(model, hardware, workload)
+            print_json({"model": model, "profiled_as": found.profiled_as, "basis": found.basis,
+                        "profiles": [dict(p.model_dump(mode="json"), label=p.key.label()) for p in chosen]})
+            return
         head, tables = profile_tables(model, hardware, workload)
     except MurakkabError as exc:
         fail(exc)
+    console = stdout_console()
     console.print(head, highlight=False)
     for t in tables:
         console.print(t)

@@ -108,3 +108,41 @@ def test_bad_scenario_settings_are_refused_before_any_planning(bad):
     from murakkab.errors import MurakkabError
     with pytest.raises(MurakkabError, match=next(iter(bad))):
         DemoScenario(**bad)
+
+
+def test_a_short_run_is_told_its_ratios_flatter_the_replanning_runs(cli_run):
+    _, text = cli_run
+    # 2 of 24 hours: the warning on stderr and the note under the tables both say so, with the measured pair
+    assert text.count("a 2 h run covers 8% of the diurnal day") == 2
+    assert "2 h 3.94x, 24 h 1.44x" in text and "--hours 24" in text
+
+
+def test_a_full_day_gets_no_short_run_warning():
+    from murakkab.experiments.demo_cli import short_run_warning
+    assert short_run_warning(24) is None and short_run_warning(48) is None
+    assert "23.5 h run" in short_run_warning(23.5)
+
+
+def test_piped_progress_is_printed_as_lines(cli_run):
+    _, text = cli_run
+    # CliRunner's stderr is not a terminal: a first line at once, and 'done' at the end
+    assert "demo: started (6 parts)" in text and "demo: done (" in text
+
+
+def test_json_rows_for_scripts(tmp_path):
+    res = CliRunner().invoke(app, ["demo", "--hours", "1", "--scale", "0.05", "--seed", "3", "--out",
+                                   str(tmp_path / "d"), "--no-parallel", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert [r["label"] for r in doc["rows"]] == LABELS
+    assert doc["warnings"] and "1 h run" in doc["warnings"][0]
+    assert doc["rows"][0]["static_over_run"]["peak_gpus"] == pytest.approx(1.0)
+
+
+def test_an_out_path_that_is_a_file_is_one_line_before_any_run(tmp_path):
+    existing = tmp_path / "taken"
+    existing.write_text("keep me")
+    res = CliRunner().invoke(app, ["demo", "--hours", "1", "--out", str(existing)])
+    assert res.exit_code == 2
+    assert res.output.count("\n") == 1 and res.output.startswith("error: --out")
+    assert existing.read_text() == "keep me"

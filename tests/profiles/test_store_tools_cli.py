@@ -53,8 +53,9 @@ def test_store_workflows():
 
 def test_cli_prints_operating_points_with_source_rows():
     res = CliRunner().invoke(app, ["profiles", "gemma-3-27b", "--workload", "gpqa"], env={"COLUMNS": "250"})
-    # gemma-3-27b has no gpqa rows: say so rather than print nothing silently
-    assert res.exit_code == 0 and "0 of" in res.output
+    # gemma-3-27b has no gpqa rows: an error naming the workloads it has, not an empty listing
+    assert res.exit_code == 2
+    assert "no profile with workload 'gpqa'" in res.output and "image-chat, lm-arena-chat" in res.output
     res = CliRunner().invoke(app, ["profiles", "phi-4", "--hardware", "B200-180GB", "--workload", "gpqa"],
                              env={"COLUMNS": "250"})
     assert res.exit_code == 0, res.output
@@ -68,3 +69,11 @@ def test_cli_unknown_model_exits_2_with_nearest_names():
     res = CliRunner().invoke(app, ["profiles", "phi4"])
     assert res.exit_code == 2
     assert "unknown model 'phi4'" in res.output and "phi-4" in res.output
+
+
+def test_cli_hardware_filter_that_matches_nothing_suggests_the_catalogue_names():
+    # 'H100' is how people say it; the catalogue says H100-80GB (and gemma-3-27b has no H100-80GB-CAP70 rows)
+    res = CliRunner().invoke(app, ["profiles", "gemma-3-27b", "--hardware", "H100"])
+    assert res.exit_code == 2
+    assert "did you mean H100-80GB?" in res.output
+    assert "A100-80GB, B200-180GB, H100-80GB" in res.output and "0 of" not in res.output

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from murakkab.cli_common import fail
+from murakkab.cli_output import print_json, readable, stdout_console, working
 from murakkab.errors import MurakkabError
 from murakkab.plan.ids import pool_label, unscoped
 
-console = Console()
+JSON_HELP = "Print JSON on stdout instead of tables."
 
 
 def _fail(exc: Exception) -> None:
@@ -55,7 +57,7 @@ def plan_table(plan) -> list[Table]:
     for s in plan.solve:
         solve.add_row(s.solver, s.status, f"{s.solve_time_s:.3f}", f"{s.mip_gap:.4%}", str(s.variables),
                       str(s.integer_variables), str(s.constraints))
-    return [routes, pools, totals, solve]
+    return [readable(routes), readable(pools), readable(totals, ids=()), readable(solve)]
 
 
 def demand_of(rate: list[str], standard: bool, scale: float, trace: list[str], window_min: float) -> dict:
@@ -92,8 +94,13 @@ def budgets_of(budget: list[str]) -> dict[str, int]:
 def write_plan(out: Path, plan) -> None:
     """Write the Plan JSON atomically: a failed write leaves no partial plan behind."""
     tmp = out.with_suffix(out.suffix + ".tmp")
-    tmp.write_text(plan.to_json())
-    tmp.replace(out)
+    try:
+        tmp.write_text(plan.to_json())
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise MurakkabError(f"cannot write the plan to {out}: {exc.strerror or exc} (fix: pass --out a file path "
+                            "in a directory you can write to)") from None
 
 
 def plan(
@@ -112,6 +119,7 @@ def plan(
     time_limit: float = typer.Option(60.0, "--time-limit", help="Seconds for every solve together; the best "
                                                                  "plan by then is kept."),
     out: Optional[Path] = typer.Option(None, help="Write the Plan JSON here."),
+    json_out: bool = typer.Option(False, "--json", help="Print the Plan JSON on stdout instead of tables."),
 ) -> None:
     """Plan models, knobs, hardware, operating points and instance counts for the demand."""
     from murakkab.optimizer import InfeasiblePlan, PlanRequest, make_plan
@@ -123,16 +131,22 @@ def plan(
         req = PlanRequest(demand=demand_of(rate, standard, scale, trace, window_min), objective=objective,
                           policy=policy, budgets=budgets_of(budget), cost_budget_usd=cost_budget, pue=pue,
                           epoch_s=epoch_min * 60.0, time_limit_s=time_limit)
-        result = make_plan(req)
+        with working("planning"):
+            result = make_plan(req)
+        if out:
+            write_plan(out, result)
     except (MurakkabError, InfeasiblePlan) as exc:
         _fail(exc)
         return
+    if json_out:
+        print_json(json.loads(result.to_json()))
+        return
+    console = stdout_console()
     for t in plan_table(result):
         console.print(t)
     for n in result.notes:
         console.print(f"note: {n}", highlight=False)
     if out:
-        write_plan(out, result)
         console.print(f"plan written to {out}")
 
 
@@ -145,10 +159,10 @@ def tiers_table(workflow: str, result) -> Table:
         op = ">=" if t.metric == "accuracy" else "<="
         table.add_row(t.key, f"{op} {t.threshold:.4g}{unit}",
                       "" if t.accuracy_floor is None else f">= {t.accuracy_floor:.4g}%", t.source)
-    return table
+    return readable(table)
 
 
-def tiers(workflow: str) -> None:
+def tiers(workflow: str, json_out: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
     """The workflow's SLO tiers, derived from the catalogue (best, p95, p80, p50)."""
     from murakkab.optimizer import tiers_for
     try:
@@ -156,7 +170,10 @@ def tiers(workflow: str) -> None:
     except MurakkabError as exc:
         _fail(exc)
         return
-    console.print(tiers_table(workflow, result))
+    if json_out:
+        print_json([dict(t.model_dump(mode="json"), key=t.key) for t in result])
+        return
+    stdout_console().print(tiers_table(workflow, result))
 
 
 def pareto_table(workflow: str, pts, limit: int) -> Table:
@@ -168,22 +185,29 @@ def pareto_table(workflow: str, pts, limit: int) -> Table:
         table.add_row(p.config, pool_label(p.pool),
                       f"{p.accuracy_percent:.1f}", f"{p.latency_p90_s:.1f}", f"{p.energy_wh:.3f}",
                       f"{p.cost_usd * 1000:.2f}")
-    return table
+    return readable(table, ids=(0, 1))
 
 
 def pareto(workflow: str, png: Optional[Path] = typer.Option(None, help="Write the plot here."),
-           pue: float = typer.Option(1.2), limit: int = typer.Option(25, help="Rows to print.")) -> None:
+           pue: float = typer.Option(1.2), limit: int = typer.Option(25, help="Rows to print."),
+           json_out: bool = typer.Option(False, "--json", help="Print every point (on the front or not) as JSON "
+                                                               "instead of the table.")) -> None:
     """The accuracy-latency-energy-cost front of a workflow (table, and a PNG plot)."""
     from murakkab.optimizer.pareto import plot, points
     from murakkab.optimizer.world import workflow_model
     try:
-        pts = points(workflow_model(workflow), pue=pue)
+        with working("computing the front"):
+            pts = points(workflow_model(workflow), pue=pue)
     except MurakkabError as exc:
         _fail(exc)
         return
-    console.print(pareto_table(workflow, pts, limit))
     target = png or Path(f"pareto_{workflow}.png")
     plot(pts, workflow, str(target))
+    if json_out:
+        print_json({"workflow": workflow, "png": str(target), "points": [asdict(p) for p in pts]})
+        return
+    console = stdout_console()
+    console.print(pareto_table(workflow, pts, limit))
     console.print(f"plot written to {target}")
 
 

@@ -136,24 +136,26 @@ _banner_shown = False
 
 
 def _new_highs() -> highspy.Highs:
-    """A HiGHS instance. HiGHS writes its banner to the process's stdout (at C level) when the first
-    instance of a process is made, before any option can turn its output off; that one is made with
-    stdout pointed at stderr, so that stdout carries only murakkab's own output (tables, JSON)."""
+    """A HiGHS instance. HiGHS writes its banner (version and licence line) to the process's stdout,
+    at C level, when the first instance of a process is made, before any option can turn its output
+    off; that one is made with stdout pointed at the null device, so that stdout carries only
+    murakkab's own output (tables, JSON) and stderr only its progress and errors."""
     global _banner_shown
     with _banner_lock:
         if _banner_shown:
             return highspy.Highs()
         _banner_shown = True
         sys.stdout.flush()
-        saved = os.dup(1)
+        saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
         try:
-            os.dup2(2, 1)
+            os.dup2(null, 1)
             h = highspy.Highs()
             import ctypes
-            ctypes.CDLL(None).fflush(None)          # the banner leaves C's buffer while fd 1 is stderr
+            ctypes.CDLL(None).fflush(None)          # the banner leaves C's buffer while fd 1 is the null device
         finally:
             os.dup2(saved, 1)
             os.close(saved)
+            os.close(null)
         return h
 
 

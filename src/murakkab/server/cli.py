@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import typer
@@ -52,6 +53,9 @@ def serve(
     except (MurakkabError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except sqlite3.Error as exc:
+        typer.echo(f"error: {journal_problem(db, exc)}", err=True)
+        raise typer.Exit(2) from None
     app = create_app(ServerConfig(runtime=cfg, auth=not no_auth))
     # Keep idle connections longer than clients do (httpx: 5 s), so a client never reuses a
     # connection the server is closing at that moment (a lost request under load).
@@ -77,7 +81,11 @@ def tenant_add(name: str, db: Path = typer.Option(Path("murakkab.db"), help="SQL
     """Create a tenant and print its API key (shown once; only its hash is stored)."""
     from murakkab.errors import MurakkabError
     from murakkab.runtime.journal import Journal
-    j = Journal(str(db))
+    try:
+        j = Journal(str(db))
+    except sqlite3.Error as exc:
+        typer.echo(f"error: {journal_problem(db, exc)}", err=True)
+        raise typer.Exit(2) from None
     try:
         key = j.add_tenant(name, max_concurrency)
     except MurakkabError as exc:
@@ -86,6 +94,17 @@ def tenant_add(name: str, db: Path = typer.Option(Path("murakkab.db"), help="SQL
     finally:
         j.close()
     typer.echo(key)
+
+
+def journal_problem(db: Path, exc: sqlite3.Error) -> str:
+    """One line on a journal SQLite cannot open or read, with the likely fix."""
+    if not db.parent.is_dir():
+        fix = f"the directory {db.parent} does not exist: create it, or pass --db in an existing directory"
+    elif db.exists():
+        fix = "pass a murakkab journal (an SQLite file this command created), or a new file name"
+    else:
+        fix = "pass --db in a directory you can write to"
+    return f"cannot open the journal {db}: {exc} (fix: {fix})"
 
 
 def register(app: typer.Typer) -> None:

@@ -6,12 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from murakkab.cli_common import err_console
-
-console = Console()
+from murakkab.cli_output import readable, stdout_console
 
 
 def summary_table(s) -> Table:
@@ -23,7 +20,7 @@ def summary_table(s) -> Table:
         f = (lambda v: "-" if v is None else f"{v:.2f}")
         t.add_row(r.workflow, r.tier, r.slo, str(r.requests), f"{100 * r.attainment:.1f}%", f(r.latency_p50_s),
                   f(r.latency_p90_s), f(r.latency_p99_s), f"{r.accuracy_percent:.1f}")
-    return t
+    return readable(t, ids=(0, 1))
 
 
 def simulate(
@@ -36,18 +33,23 @@ def simulate(
     autoscale: bool = typer.Option(False, "--autoscale/--no-autoscale", help="reactive autoscaler on/off"),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(Path("runs/sim"), "--out", help="run directory for CSV, plots and summary.json"),
+    json_out: bool = typer.Option(False, "--json", help="print the run's summary as JSON (summary.json) instead "
+                                                        "of the table"),
 ) -> None:
     """Run a plan over simulated traffic; print SLO attainment, GPUs, energy and cost."""
-    from rich.progress import Progress
+    from dataclasses import asdict
 
     from murakkab.cli_common import fail
+    from murakkab.cli_output import check_out_dir, print_json, progress
     from murakkab.errors import MurakkabError
     from murakkab.plan.schema import Plan
     from murakkab.sim.arrivals import build_arrivals, parse_tier_mix
     from murakkab.sim.engine import SimConfig, simulate as run_sim
     from murakkab.sim.report import summarize, write_outputs
 
+    console = stdout_console()
     try:
+        check_out_dir(out)
         try:
             the_plan = Plan.from_json(plan.read_text())
         except ValueError as exc:
@@ -56,14 +58,21 @@ def simulate(
         mix = parse_tier_mix(tier_mix)
         horizon = hours * 3600.0
         arr = build_arrivals(the_plan, arrivals, horizon, rate=rate, tier_mix=mix, seed=seed)
-        with Progress(console=err_console, transient=True) as bar:
-            task = bar.add_task("simulating", total=1.0)
+        with progress("simulating", ["simulating"]) as tell:
             res = run_sim(the_plan, arr, horizon_s=horizon, config=SimConfig(seed=seed, autoscale=autoscale),
-                          progress=lambda f: bar.update(task, completed=f))
+                          progress=lambda f: tell("simulating", f))
         summary = summarize(res, label=f"{the_plan.policy}{'+autoscale' if autoscale else ''}")
         files = write_outputs(res, summary, out)
+        from murakkab.report.html import write_report   # the charts: report/ draws them from the run dir
+        report = write_report(out)
     except MurakkabError as exc:
         fail(exc)
+    except OSError as exc:
+        fail(MurakkabError(f"cannot write the run directory {out}: {exc.strerror or exc} (fix: pass --out a "
+                           "directory you can write to)"))
+    if json_out:
+        print_json({**asdict(summary), "run_dir": str(out), "report": str(report)})
+        return
     console.print(summary_table(summary))
     gpus = ", ".join(f"{k}: {v}" for k, v in summary.peak_gpus_by_type.items()) or "none"
     gh = sum(summary.gpu_hours_by_type.values())
@@ -72,5 +81,4 @@ def simulate(
                   f"cost ${summary.cost_usd:,.2f}; delivered accuracy "
                   f"{'-' if summary.delivered_accuracy_percent is None else f'{summary.delivered_accuracy_percent:.1f}%'}")
     console.print(f"wrote {len(files)} files to {out}")
-    from murakkab.report.html import write_report   # the charts: report/ draws them from the run dir
-    console.print(f"report: {write_report(out)}", highlight=False)
+    console.print(f"report: {report}", highlight=False)
