@@ -164,3 +164,13 @@ def test_tries_are_bounded_by_the_caller():
     with pytest.raises(Exception) as e:
         compile_spec(spec, backend=backend("http://127.0.0.1:9/v1"), tries=0)
     assert "tries must be 1..10" in str(e.value)
+
+
+def test_the_python_builder_writes_sentence_steps_that_compile_like_the_yaml():
+    from murakkab.spec import WorkflowBuilder
+    wf = WorkflowBuilder("reasoning", inputs={"problem": "text"},
+                         description=load_builtin("reasoning").description)
+    solve = wf.step("solve", "solve the math problem and return the final answer", wf.input("problem"))
+    spec = wf.build(output=solve)
+    assert compile_spec(spec).workflow == load_builtin("reasoning")
+    assert spec == parse_spec(sentences("reasoning"))[0]

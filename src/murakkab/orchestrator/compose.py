@@ -119,21 +119,24 @@ class _Answer(BaseModel):
 
 
 def answer_schema(registry: dict[str, WorkflowInterface], data: dict[str, str]) -> dict:
+    """JSON schema of a proposal. Arrays and strings are bounded, so a grammar-constrained weak model
+    must close them and its answer always parses; the type check judges the rest."""
     ports = sorted({p for w in registry.values() for p in w.inputs})
+    most = max((len(w.inputs) for w in registry.values()), default=1)
     return {
         "type": "object", "additionalProperties": False, "required": ["steps", "output", "why"],
         "properties": {
             "steps": {"type": "array", "minItems": 1, "maxItems": MAX_STEPS, "items": {
                 "type": "object", "additionalProperties": False, "required": ["name", "workflow", "inputs"],
                 "properties": {
-                    "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,30}$"},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 24},
                     "workflow": {"type": "string", "enum": sorted(registry)},
-                    "inputs": {"type": "array", "items": {
+                    "inputs": {"type": "array", "maxItems": most, "items": {
                         "type": "object", "additionalProperties": False, "required": ["port", "source"],
                         "properties": {"port": {"type": "string", "enum": ports},
-                                       "source": {"type": "string"}}}}}}},
-            "output": {"type": "string"},
-            "why": {"type": "string", "maxLength": 400}}}
+                                       "source": {"type": "string", "maxLength": 40}}}}}}},
+            "output": {"type": "string", "maxLength": 24},
+            "why": {"type": "string", "maxLength": 200}}}
 
 
 def request_sources(data: dict[str, str]) -> dict[str, str]:

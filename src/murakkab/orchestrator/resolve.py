@@ -69,14 +69,17 @@ class Compiled:
 def answer_schema(spec: WorkflowSpec, catalog: Catalog) -> dict:
     """JSON schema of the answer; enums keep even a weak, grammar-constrained model to known names."""
     sources = list(source_types(spec, catalog))
+    n = len(sentence_steps(spec))
+    most_ports = max(len(c.inputs) for c in catalog.capabilities.values())
+    # bounded arrays: a grammar-constrained weak model must close them, so its answer always parses
     return {
         "type": "object", "additionalProperties": False, "required": ["steps"],
-        "properties": {"steps": {"type": "array", "items": {
+        "properties": {"steps": {"type": "array", "minItems": n, "maxItems": n, "items": {
             "type": "object", "additionalProperties": False, "required": ["task", "executor", "inputs"],
             "properties": {
                 "task": {"type": "string", "enum": [s.name for s in sentence_steps(spec)]},
                 "executor": {"type": "string", "enum": list(catalog.executors)},
-                "inputs": {"type": "array", "items": {
+                "inputs": {"type": "array", "minItems": 1, "maxItems": most_ports, "items": {
                     "type": "object", "additionalProperties": False, "required": ["port", "source"],
                     "properties": {"port": {"type": "string", "enum": all_ports(catalog)},
                                    "source": {"type": "string", "enum": sources}}}}}}}}}
