@@ -61,16 +61,16 @@ def test_random_weights_are_accepted_only_if_they_type_check(llama):
 
 
 def test_request_decomposition_against_the_real_server_type_checks_or_is_refused_cleanly(llama):
-    from murakkab.orchestrator.compose import WorkflowInterface, decompose_with_llm
+    from murakkab.orchestrator.compose import Component, decompose_with_llm
     from murakkab.spec import builtin_names, load_builtin
-    registry = {n: WorkflowInterface.of(n, load_builtin(n)) for n in builtin_names()}
+    registry = {n: Component.of_workflow(n, load_builtin(n)) for n in builtin_names()}
     b = ChatBackend(BackendConfig(base_url=llama, model="tiny", max_tokens=600, timeout_s=120))
     try:
         got = decompose_with_llm("verify a student's coding solution from a video", {"video": "video"}, registry,
                                  b, tries=2)
     except Rejected as exc:
-        assert len(exc.rejected) == 2 and "closest workflows" in str(exc)
+        assert len(exc.rejected) == 2 and "closest:" in str(exc)
     else:
-        assert got.composite.steps and all(s.workflow in registry for s in got.composite.steps)
+        assert got.composite.steps and all(s.uses in registry for s in got.composite.steps)
     finally:
         b.close()

@@ -48,14 +48,14 @@ def test_a_composite_request_runs_video_qa_then_code_gen_and_says_which_dag_ran(
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["status"] == "completed" and body["decomposed_by"] == "orchestrator LLM scripted"
-        assert [(s["name"], s["workflow"]) for s in body["dag"]["steps"]] == [("watch", "video_qa"), ("code", "code_gen")]
+        assert [(s["name"], s["uses"]) for s in body["dag"]["steps"]] == [("watch", "video_qa"), ("code", "code_gen")]
         assert body["dag"]["edges"] == [["watch", "code"]] and body["dag"]["output"] == "code"
         assert body["why"].startswith("watch the video") and len(body["rejected"]) == 1
         assert "type mismatch" in body["rejected"][0] or "loops" in body["rejected"][0]
         # each step ran as a journalled request on the plan's route
         for step in body["steps"]:
             job = c.get(f"/v1/jobs/{step['request_id']}").json()
-            assert job["status"] == "completed" and job["workflow"] == step["workflow"]
+            assert job["status"] == "completed" and job["workflow"] == step["uses"] and step["kind"] == "workflow"
         watch, code = body["steps"]
         assert code["output"] is not None and body["output"] == code["output"]
         assert body["energy_wh"] == pytest.approx(watch["energy_wh"] + code["energy_wh"]) and body["energy_wh"] > 0
@@ -79,7 +79,7 @@ def test_chat_with_model_auto_composes_from_the_message(tmp_path):
         assert r.status_code == 200, r.text
         body = r.json()
         assert body["object"] == "chat.completion" and body["choices"][0]["message"]["content"]
-        assert body["murakkab"]["dag"]["steps"][0]["workflow"] == "reasoning"
+        assert body["murakkab"]["dag"]["steps"][0]["uses"] == "reasoning"
         with c.stream("POST", "/v1/chat/completions", json={"model": "auto:accuracy:good", "stream": True,
                                                           "messages": [{"role": "user", "content": "3+3?"}]}) as s:
             lines = [ln for ln in s.iter_lines() if ln.startswith("data: ")]
@@ -90,9 +90,9 @@ def test_without_an_orchestrator_the_matcher_composes_one_workflow(tmp_path):
     with client(tmp_path) as c:
         r = c.post("/v1/requests", json={"query": "what happens in this video?", "data": VIDEO})
         assert r.status_code == 200, r.text
-        assert r.json()["decomposed_by"] == "matcher" and r.json()["dag"]["steps"][0]["workflow"] == "video_qa"
+        assert r.json()["decomposed_by"] == "matcher" and r.json()["dag"]["steps"][0]["uses"] == "video_qa"
         bad = c.post("/v1/requests", json={"query": "bake a chocolate cake"})
-        assert bad.status_code == 422 and "closest workflows" in bad.json()["error"]["message"]
+        assert bad.status_code == 422 and "closest:" in bad.json()["error"]["message"]
 
 
 def test_bad_composite_requests_get_clear_errors_and_run_nothing(tmp_path):
@@ -102,7 +102,7 @@ def test_bad_composite_requests_get_clear_errors_and_run_nothing(tmp_path):
         r = c.post("/v1/requests", json={"query": QUERY, "data": {"video": {"type": "movie", "value": "x"}}})
         assert r.status_code == 400 and "unknown type 'movie'" in r.json()["error"]["message"]
         r = c.post("/v1/requests", json={"query": QUERY, "data": VIDEO, "tier": "latency:best"})
-        assert r.status_code == 422 and "no registered workflow can serve" in r.json()["error"]["message"]
+        assert r.status_code == 422 and "can serve this request's tier" in r.json()["error"]["message"]
         assert c.get("/healthz").json()["journal"].get("completed", 0) == 0
     looping = composite(("a", "reasoning", {"problem": "b"}), ("b", "reasoning", {"problem": "a"}), output="b")
     (tmp_path / "second").mkdir()
@@ -110,3 +110,22 @@ def test_bad_composite_requests_get_clear_errors_and_run_nothing(tmp_path):
         r = c.post("/v1/requests", json={"query": "solve 2+2", "data": {}})
         assert r.status_code == 422 and "in 2 tries" in r.json()["error"]["message"]
         assert "loops: a -> b -> a" in r.json()["error"]["message"] and len(llm.requests) == 2
+
+
+def test_an_executor_step_runs_on_the_plan_route_that_uses_it(tmp_path):
+    debate = composite(WATCH, ("debate", "llm_debate", {"problem": "watch"}), output="debate",
+                       why="only candidate programs are asked for")
+    with ScriptedServer([debate]) as llm, client(tmp_path, llm.base_url) as c:
+        r = c.post("/v1/requests", json={"query": QUERY, "data": VIDEO})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        watch, step = body["steps"]
+        assert (step["uses"], step["kind"], step["route"]) == ("llm_debate", "executor", "code_gen/accuracy:good/debate")
+        assert step["status"] == "completed" and step["request_id"] is None and step["energy_wh"] > 0
+        # the code_gen route debates 2 rounds of 2 debaters: the candidates are the last round's 2 answers
+        assert isinstance(body["output"], list) and len(body["output"]) == 2
+        assert body["energy_wh"] == pytest.approx(watch["energy_wh"] + step["energy_wh"])
+        # the executors on offer are those the running plan's routes run at the tier
+        system = llm.requests[0]["messages"][0]["content"]
+        assert "Executors (one step each)" in system and "- llm_debate (problem: text) -> code_candidates" in system
+        assert "python_interpreter" not in system

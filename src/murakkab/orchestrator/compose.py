@@ -1,16 +1,17 @@
 """Dynamic composition: a natural-language request with attached data and no workflow named becomes
-a composite DAG of registered workflows.
+a composite DAG of registered workflows and executors (components).
 
     query "check this student's solution from the lecture video" + data {video: video}
       -> watch:  video_qa(video <- request.video, question <- request.query)
          code:   code_gen(problem <- watch)            output: code
 
 The request's data are sources `request.query` (text) and `request.<name>` (its declared type); a
-step reads them or other steps' outputs (a workflow's output type is its output task's type). The
-orchestrator LLM proposes the composite; `check_composite` type-checks it (known workflows, every
-input fed once with the right type, no cycle, every step used by the output) and a rejected
-proposal goes back with the error, within a bound. Without an LLM, the matcher picks the single
-registered workflow that best covers the query and whose inputs the request's data can feed.
+step reads them or other steps' outputs (a workflow's output type is its output task's type, an
+executor's its capability's). The orchestrator LLM proposes the composite; `check_composite`
+type-checks it (known components, every required input fed once with the right type, no cycle,
+every step used by the output) and a rejected proposal goes back with the error, within a bound.
+Without an LLM, the matcher picks the single component that best covers the query and whose inputs
+the request's data can feed (a workflow before an executor that scores the same).
 Accepted composites are cached by the request's shape (its data names and types, the query's
 content words, the workflows offered), so a similar request skips decomposition.
 """
@@ -23,7 +24,11 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+from murakkab.catalog.schema import Capability, Executor
 
 from murakkab.names import did_you_mean
 from murakkab.orchestrator.backend import ChatBackend, OrchestratorError
@@ -44,26 +49,39 @@ class CompositionError(OrchestratorError):
 
 
 @dataclass(frozen=True)
-class WorkflowInterface:
-    """What the composer sees of a registered workflow: its typed inputs and output."""
+class Component:
+    """What the composer sees of a registered workflow or an executor: typed inputs and output."""
     name: str
+    kind: Literal["workflow", "executor"]
     description: str
     inputs: dict[str, str]
     output_type: str
     capabilities: tuple[str, ...]
+    optional: tuple[str, ...] = ()    # inputs that may stay unfed (an executor's optional ports)
 
     @classmethod
-    def of(cls, name: str, wf: LogicalWorkflow) -> "WorkflowInterface":
-        return cls(name=name, description=wf.description, inputs=dict(wf.inputs),
+    def of_workflow(cls, name: str, wf: LogicalWorkflow) -> "Component":
+        return cls(name=name, kind="workflow", description=wf.description, inputs=dict(wf.inputs),
                    output_type=wf.tasks[wf.output].output_type,
                    capabilities=tuple(wf.tasks[t].capability for t in wf.topological_order()))
+
+    @classmethod
+    def of_executor(cls, ex: Executor, cap: Capability) -> "Component":
+        return cls(name=ex.name, kind="executor", description=f"{cap.description} {ex.description}",
+                   inputs={p: port.type for p, port in cap.inputs.items()}, output_type=cap.output,
+                   capabilities=(cap.name,), optional=tuple(p for p, port in cap.inputs.items() if port.optional))
+
+    def interface(self) -> str:
+        ins = ", ".join(f"{k}: {v}{' (optional)' if k in self.optional else ''}" for k, v in self.inputs.items())
+        return f"{self.name} ({ins}) -> {self.output_type}"
 
 
 @dataclass(frozen=True)
 class CompositeStep:
     name: str
-    workflow: str
-    inputs: dict[str, str]            # workflow input -> source (request.<name> or a step)
+    uses: str                         # a registered workflow or an executor
+    kind: Literal["workflow", "executor"]
+    inputs: dict[str, str]            # input -> source (request.<name> or a step)
     output_type: str
 
     @property
@@ -84,7 +102,7 @@ class Composite:
 
     def shape(self) -> dict:
         """Plain data for a result: which DAG runs."""
-        return {"steps": [{"name": s.name, "workflow": s.workflow, "inputs": dict(s.inputs),
+        return {"steps": [{"name": s.name, "uses": s.uses, "kind": s.kind, "inputs": dict(s.inputs),
                            "output_type": s.output_type} for s in self.steps],
                 "edges": [list(e) for e in self.edges], "output": self.output}
 
@@ -107,7 +125,7 @@ class _Port(BaseModel):
 class _Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
-    workflow: str
+    uses: str
     inputs: list[_Port]
 
 
@@ -118,7 +136,7 @@ class _Answer(BaseModel):
     why: str = ""
 
 
-def answer_schema(registry: dict[str, WorkflowInterface], data: dict[str, str]) -> dict:
+def answer_schema(registry: dict[str, Component], data: dict[str, str]) -> dict:
     """JSON schema of a proposal. Arrays and strings are bounded, so a grammar-constrained weak model
     must close them and its answer always parses; the type check judges the rest."""
     ports = sorted({p for w in registry.values() for p in w.inputs})
@@ -127,10 +145,10 @@ def answer_schema(registry: dict[str, WorkflowInterface], data: dict[str, str]) 
         "type": "object", "additionalProperties": False, "required": ["steps", "output", "why"],
         "properties": {
             "steps": {"type": "array", "minItems": 1, "maxItems": MAX_STEPS, "items": {
-                "type": "object", "additionalProperties": False, "required": ["name", "workflow", "inputs"],
+                "type": "object", "additionalProperties": False, "required": ["name", "uses", "inputs"],
                 "properties": {
                     "name": {"type": "string", "minLength": 1, "maxLength": 24},
-                    "workflow": {"type": "string", "enum": sorted(registry)},
+                    "uses": {"type": "string", "enum": sorted(registry)},
                     "inputs": {"type": "array", "maxItems": most, "items": {
                         "type": "object", "additionalProperties": False, "required": ["port", "source"],
                         "properties": {"port": {"type": "string", "enum": ports},
@@ -144,7 +162,7 @@ def request_sources(data: dict[str, str]) -> dict[str, str]:
     return {f"{REQUEST}{QUERY}": "text", **{f"{REQUEST}{k}": t for k, t in data.items()}}
 
 
-def check_composite(answer: object, registry: dict[str, WorkflowInterface], data: dict[str, str]) -> Composite:
+def check_composite(answer: object, registry: dict[str, Component], data: dict[str, str]) -> Composite:
     """Type-check a proposed composite (raw answer data or an `_Answer`). Raises CompositionError
     naming the step and the fix."""
     a = answer if isinstance(answer, _Answer) else _Answer.model_validate(answer)
@@ -158,18 +176,18 @@ def check_composite(answer: object, registry: dict[str, WorkflowInterface], data
                                    "'request' or 'inputs')")
         if s.name in names:
             raise CompositionError(f"step name '{s.name}' is used twice (fix: name every step once)")
-        if s.workflow not in registry:
-            raise CompositionError(f"step '{s.name}': no registered workflow '{s.workflow}' (fix: use one of them; "
-                                   f"{did_you_mean(s.workflow, registry)})")
+        if s.uses not in registry:
+            raise CompositionError(f"step '{s.name}': no registered workflow or executor '{s.uses}' (fix: use one "
+                                   f"of them; {did_you_mean(s.uses, registry)})")
         names[s.name] = s
-    out_type = {n: registry[s.workflow].output_type for n, s in names.items()}
+    out_type = {n: registry[s.uses].output_type for n, s in names.items()}
     steps: dict[str, CompositeStep] = {}
     for s in a.steps:
-        wf = registry[s.workflow]
+        wf = registry[s.uses]
         ins: dict[str, str] = {}
         for p in s.inputs:
             if p.port not in wf.inputs:
-                raise CompositionError(f"step '{s.name}': workflow '{wf.name}' has no input '{p.port}' "
+                raise CompositionError(f"step '{s.name}': {wf.kind} '{wf.name}' has no input '{p.port}' "
                                        f"(fix: its inputs are {', '.join(f'{k}: {v}' for k, v in wf.inputs.items())})")
             if p.port in ins:
                 raise CompositionError(f"step '{s.name}': input '{p.port}' is fed twice (fix: feed it once)")
@@ -182,14 +200,14 @@ def check_composite(answer: object, registry: dict[str, WorkflowInterface], data
                                        f"{', '.join(sources)} or another step by name)")
             if typ != wf.inputs[p.port]:
                 raise CompositionError(f"step '{s.name}': type mismatch on '{p.port}': '{p.source}' gives '{typ}' "
-                                       f"but workflow '{wf.name}' expects '{wf.inputs[p.port]}' "
+                                       f"but {wf.kind} '{wf.name}' expects '{wf.inputs[p.port]}' "
                                        f"(fix: feed '{p.port}' from a source of type '{wf.inputs[p.port]}')")
             ins[p.port] = p.source
-        missing = [k for k in wf.inputs if k not in ins]
+        missing = [k for k in wf.inputs if k not in ins and k not in wf.optional]
         if missing:
-            raise CompositionError(f"step '{s.name}': input(s) {', '.join(missing)} of workflow '{wf.name}' are not "
+            raise CompositionError(f"step '{s.name}': input(s) {', '.join(missing)} of {wf.kind} '{wf.name}' are not "
                                    f"fed (fix: feed each from the request or another step)")
-        steps[s.name] = CompositeStep(s.name, s.workflow, ins, out_type[s.name])
+        steps[s.name] = CompositeStep(s.name, s.uses, wf.kind, ins, out_type[s.name])
     preds = {n: st.after for n, st in steps.items()}
     cycle = graph.find_cycle(preds)
     if cycle:
@@ -212,27 +230,32 @@ def check_composite(answer: object, registry: dict[str, WorkflowInterface], data
 
 # ---- the two composers -------------------------------------------------------------------------------
 SYSTEM = """You are the orchestrator of murakkab, a system that serves AI workflows. A user sent a request
-in plain language with some attached data and named no workflow. Compose registered workflows into a
-small DAG that answers it: each step runs one workflow; feed every input of a step from the request's
-data (request.query is the user's text; request.<name> is an attachment) or from an earlier step's
-output, always with matching types. Use as few steps as answer the request; name the step whose
-result answers it as the output, and say briefly why.
+in plain language with some attached data and named no workflow. Compose registered workflows and
+executors into a small DAG that answers it: each step uses one of them; feed every input of a step
+(optional ones may stay unfed) from the request's data (request.query is the user's text;
+request.<name> is an attachment) or from an earlier step's output, always with matching types.
+Prefer a whole workflow to rebuilding it from executors. Use as few steps as answer the request;
+name the step whose result answers it as the output, and say briefly why.
 
-Registered workflows (name (inputs) -> output type: description):
-{workflows}"""
-
-
-def _workflows_text(registry: dict[str, WorkflowInterface]) -> str:
-    return "\n".join(f"- {w.name} ({', '.join(f'{k}: {v}' for k, v in w.inputs.items())}) -> {w.output_type}: "
-                     f"{w.description or 'steps ' + ', '.join(w.capabilities)}" for w in registry.values())
+{components}"""
 
 
-def decompose_with_llm(query: str, data: dict[str, str], registry: dict[str, WorkflowInterface],
+def _components_text(registry: dict[str, Component]) -> str:
+    lines = []
+    for kind, title in (("workflow", "Registered workflows"), ("executor", "Executors (one step each)")):
+        items = [c for c in registry.values() if c.kind == kind]
+        if items:
+            lines.append(f"{title} (name (inputs) -> output type: description):")
+            lines += [f"- {c.interface()}: {c.description or 'steps ' + ', '.join(c.capabilities)}" for c in items]
+    return "\n".join(lines)
+
+
+def decompose_with_llm(query: str, data: dict[str, str], registry: dict[str, Component],
                        backend: ChatBackend, tries: int = 3) -> Decomposition:
     check_tries(tries)
     user = (f"Request: {query}\nAttached data: "
             + (", ".join(f"{s}: {t}" for s, t in request_sources(data).items())))
-    messages = [{"role": "system", "content": SYSTEM.format(workflows=_workflows_text(registry))},
+    messages = [{"role": "system", "content": SYSTEM.format(components=_components_text(registry))},
                 {"role": "user", "content": user}]
     try:
         got = ask_until_valid(backend, messages, "compose_workflows", "The composite DAG that answers the request.",
@@ -240,13 +263,14 @@ def decompose_with_llm(query: str, data: dict[str, str], registry: dict[str, Wor
     except Rejected as exc:
         raise Rejected(f"the orchestrator found no composite that type-checks in {tries} tries; last error: "
                        f"{exc.rejected[-1]} (fix: name a workflow and invoke it, or rephrase the request; "
-                       f"closest workflows: {closest_workflows(query, data, registry)})", exc.rejected) from None
+                       f"closest: {closest_components(query, data, registry)})", exc.rejected) from None
     return Decomposition(got.value, f"orchestrator LLM {backend.cfg.model}", None, got.rejected)
 
 
-def _feed(wf: WorkflowInterface, data: dict[str, str]) -> dict[str, str] | None:
+def _feed(wf: Component, data: dict[str, str]) -> dict[str, str] | None:
     """Feed each input of `wf` from the request by type: one source per type, or None when the request
-    cannot feed it unambiguously. Every attachment must be used (else it would be silently ignored)."""
+    cannot feed a required one unambiguously. Every attachment must be used (else it would be
+    silently ignored)."""
     sources = request_sources(data)
     by_type: dict[str, list[str]] = {}
     for s, t in sources.items():
@@ -255,13 +279,15 @@ def _feed(wf: WorkflowInterface, data: dict[str, str]) -> dict[str, str] | None:
     for port, typ in wf.inputs.items():
         cands = by_type.get(typ, [])
         if len(cands) != 1 or sum(1 for t in wf.inputs.values() if t == typ) != 1:
+            if port in wf.optional:
+                continue
             return None
         ins[port] = cands[0]
     attached = {s for s in sources if s != f"{REQUEST}{QUERY}"}
     return ins if attached <= set(ins.values()) else None
 
 
-def _scores(query: str, registry: dict[str, WorkflowInterface]) -> dict[str, float]:
+def _scores(query: str, registry: dict[str, Component]) -> dict[str, float]:
     """Weighted share of the query's content words each workflow's text covers (as the sentence matcher)."""
     from murakkab.catalog import load_catalog
     cat = load_catalog()
@@ -277,29 +303,50 @@ def _scores(query: str, registry: dict[str, WorkflowInterface]) -> dict[str, flo
             for name, d in docs.items()}
 
 
-def closest_workflows(query: str, data: dict[str, str], registry: dict[str, WorkflowInterface]) -> str:
+def closest_components(query: str, data: dict[str, str], registry: dict[str, Component]) -> str:
     sc = _scores(query, registry)
     best = sorted(registry, key=lambda n: (-sc[n], n))[:3]
     return "; ".join(f"{n} ({sc[n]:.2f}{'' if _feed(registry[n], data) else ', the request cannot feed its inputs'})"
                      for n in best)
 
 
-def decompose_with_matcher(query: str, data: dict[str, str], registry: dict[str, WorkflowInterface],
-                           threshold: float = DEFAULT_THRESHOLD) -> Decomposition:
-    """The one registered workflow that best covers the query and whose inputs the request feeds."""
+def _best(query: str, data: dict[str, str], registry: dict[str, Component], threshold: float):
+    """(score, name) of the component that covers the query best among those the request feeds
+    (the query included), or (None, why not)."""
     sc = _scores(query, registry)
-    fit = sorted(((sc[n], n) for n, w in registry.items() if _feed(w, data) is not None), key=lambda x: (-x[0], x[1]))
-    if not fit or fit[0][0] < threshold or (len(fit) > 1 and fit[1][0] == fit[0][0]):
-        why = ("no registered workflow can take this request's data" if not fit else
-               f"the best match covers {fit[0][0]:.2f} of the query, under the threshold {threshold:g}"
-               if fit[0][0] < threshold else f"{fit[0][1]} and {fit[1][1]} match equally")
+    fit = sorted(((sc[n], n) for n, w in registry.items()
+                  if (ins := _feed(w, data)) is not None and f"{REQUEST}{QUERY}" in ins.values()),
+                 key=lambda x: (-x[0], x[1]))
+    if not fit:
+        return None, "no registered workflow or executor can take this request's query and data"
+    if fit[0][0] < threshold:
+        return None, f"the best match covers {fit[0][0]:.2f} of the query, under the threshold {threshold:g}"
+    if len(fit) > 1 and fit[1][0] == fit[0][0]:
+        return None, f"{fit[0][1]} and {fit[1][1]} match equally"
+    return fit[0], ""
+
+
+def decompose_with_matcher(query: str, data: dict[str, str], registry: dict[str, Component],
+                           threshold: float = DEFAULT_THRESHOLD) -> Decomposition:
+    """The one component that best covers the query and whose inputs the request feeds (the query
+    among them): a registered workflow when one fits, else an executor (a workflow is the tuned whole)."""
+    why = ""
+    for kind in ("workflow", "executor"):
+        pool = {n: c for n, c in registry.items() if c.kind == kind}
+        if not pool:
+            continue
+        best, reason = _best(query, data, pool, threshold)
+        if best is not None:
+            break
+        why = why or reason
+    else:
         raise CompositionError(f"cannot compose the request without an orchestrator LLM: {why} (fix: name a "
-                               f"workflow, rephrase, or run the server with --orchestrator; closest workflows: "
-                               f"{closest_workflows(query, data, registry)})")
-    score, name = fit[0]
+                               f"workflow, rephrase, or run the server with --orchestrator; closest: "
+                               f"{closest_components(query, data, registry)})")
+    score, name = best
     wf = registry[name]
     ins = _feed(wf, data)
-    step = _Step(name=name.replace("/", "_").replace("-", "_"), workflow=name,
+    step = _Step(name=name.replace("/", "_").replace("-", "_"), uses=name,
                  inputs=[_Port(port=p, source=s) for p, s in ins.items()])
     comp = check_composite(_Answer(steps=[step], output=step.name,
                                    why=f"the query's words match '{name}' best ({score:.2f}) and the request "
@@ -308,7 +355,7 @@ def decompose_with_matcher(query: str, data: dict[str, str], registry: dict[str,
 
 
 # ---- the cache ---------------------------------------------------------------------------------------
-def shape_key(query: str, data: dict[str, str], registry: dict[str, WorkflowInterface]) -> tuple:
+def shape_key(query: str, data: dict[str, str], registry: dict[str, Component]) -> tuple:
     """Requests of one shape: the same data names and types, the same content words in the query
     (order, case, function words and inflections aside) and the same workflows on offer."""
     return (tuple(sorted(data.items())), tuple(sorted(set(content_words(query)))), tuple(sorted(registry)))
@@ -327,7 +374,7 @@ class Composer:
     hits: int = 0
     misses: int = 0
 
-    def decompose(self, query: str, data: dict[str, str], registry: dict[str, WorkflowInterface],
+    def decompose(self, query: str, data: dict[str, str], registry: dict[str, Component],
                   tenant: str = "") -> Decomposition:
         if not query.strip():
             raise CompositionError("the request has no query (fix: say what you want in 'query')")
@@ -357,5 +404,5 @@ class Composer:
         return got
 
 
-__all__ = ["Composer", "Composite", "CompositeStep", "CompositionError", "Decomposition", "WorkflowInterface",
+__all__ = ["Component", "Composer", "Composite", "CompositeStep", "CompositionError", "Decomposition",
            "check_composite", "decompose_with_llm", "decompose_with_matcher", "shape_key"]
