@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from murakkab.plan.ids import PoolId, RouteKey, TenantWorkflow, WorkflowCopy, pool_label, unscoped
+from murakkab.plan.ids import PoolId, RouteKey, StepName, TenantWorkflow, WorkflowCopy, pool_label, unscoped
 
 MODEL_POOL = "qwen3-8b|Qwen/Qwen3-8B@1xH100-80GB/tp1/bfloat16/gpqa|mns64"
 
@@ -54,3 +54,9 @@ def test_workflow_copies_and_tenant_workflows():
     assert TenantWorkflow.parse("alice/flow") == TenantWorkflow("alice", "flow")
     with pytest.raises(ValueError, match="tenant/workflow"):
         TenantWorkflow.parse("flow")
+
+
+def test_step_names_know_the_tool_part_a_plan_adds():
+    assert StepName.parse("tests.run") == StepName("tests", tool_part=True)
+    assert StepName.parse("tests") == StepName("tests") and str(StepName("tests", True)) == "tests.run"
+    assert StepName.parse(".run") == StepName(".run")              # nothing before the suffix: a plain name

@@ -16,6 +16,7 @@ from murakkab.catalog import Catalog
 from murakkab.catalog.schema import Executor
 from murakkab.errors import MurakkabError
 from murakkab.optimizer.candidates import ModelPool, ToolPool, model_pools, prefill_seconds, tool_pools
+from murakkab.plan.ids import StepName
 from murakkab.profiles.schema import TokenStats, WorkflowConfigProfile
 from murakkab.profiles.store import ProfileStore
 from murakkab.profiles.tokens import LogNormalTokens, max_of_parallel_quantile
@@ -25,7 +26,6 @@ from murakkab.spec import LogicalWorkflow
 # Reference request sizes for tool work units (estimates, matching the tool profiles' reference inputs).
 VIDEO_SECONDS = 1020.0        # ~17 min: mean VideoMME video length (estimate, as in the tool profiles)
 TESTS_PER_CANDIDATE = 5       # unit tests a tester writes per candidate program (estimate)
-RUN_SUFFIX = ".run"           # pseudo-task for a composition's tool part (e.g. tests.run)
 
 PERCENTILE_FIELDS = {"p50": "output_p50", "p90": "output_p90", "p99": "output_p99"}
 
@@ -162,7 +162,7 @@ def build_config(workflow: LogicalWorkflow, profile: WorkflowConfigProfile, stor
                                latency_quantile, capacity_percentile)
         steps[task] = StepModel(task, ex.capability, ex, model, False, seq, par, tokens, choices)
         if ex.tool:
-            run = task + RUN_SUFFIX
+            run = str(StepName(task, tool_part=True))     # e.g. tests.run
             tool_allowed = None if hardware_allowed is None else set(hardware_allowed) | {
                 h for h, hw in catalog.hardware.items() if hw.kind == "cpu"}
             run_choices = _tool_choices(tool_pools(ex.tool, list(store.for_tool(ex.tool)), catalog, tool_allowed),

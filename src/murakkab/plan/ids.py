@@ -8,6 +8,8 @@ reads the parts of one goes through these types, never through `split` by hand.
 - `TenantWorkflow`: an uploaded workflow's name in plans, "tenant/name".
 - `WorkflowCopy`: a demand name for a copy of a workflow with demand of its own, "video_qa#7"
   (scaled scenarios plan several copies of one workflow).
+- `StepName`: a route's step, a workflow task or the tool part the plan adds to a composition task
+  ("tests.run": the generated tests run in the Python interpreter).
 - `PoolId`: a pool the optimizer made, "model|profile label|mns64" or "tool|1xCPU-64C", with
   "~latency" when the pool is reserved for latency tiers and "scope::" in front when the
   per-workflow policy gives one (workflow, tier) its own pools.
@@ -87,6 +89,24 @@ class WorkflowCopy:
         if not index.isdigit():
             raise ValueError(f"'{text}' is not a workflow copy 'name#N' (fix: a whole number after '#')")
         return cls(base, int(index))
+
+
+TOOL_PART = ".run"
+
+
+@dataclass(frozen=True)
+class StepName:
+    task: str                      # the workflow's task
+    tool_part: bool = False        # the tool part the plan adds to a composition task
+
+    def __str__(self) -> str:
+        return self.task + (TOOL_PART if self.tool_part else "")
+
+    @classmethod
+    def parse(cls, text: str) -> "StepName":
+        if text.endswith(TOOL_PART) and len(text) > len(TOOL_PART):
+            return cls(text[: -len(TOOL_PART)], True)
+        return cls(text)
 
 
 LATENCY_COPY = "~latency"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from murakkab.errors import MurakkabError
-from murakkab.plan.ids import RouteKey, TenantWorkflow
+from murakkab.plan.ids import RouteKey, StepName, TenantWorkflow
 from murakkab.plan.schema import Plan, Route
 from murakkab.policy.slo import SloRule
 from murakkab.runtime.backends import BackendsConfig
@@ -503,7 +503,7 @@ class Runtime:
             if name in wf.tasks:
                 return {port: (row.inputs.get(b.name) if b.kind == "input" else outputs.get(b.name))
                         for port, b in wf.tasks[name].bindings.items()}
-            parent = name.rsplit(".", 1)[0]       # a step the plan added, e.g. tests.run
+            parent = StepName.parse(name).task    # a step the plan added, e.g. tests.run
             return {**step_inputs.get(parent, {}), "tests": outputs.get(parent)}
 
         async def run(name: str) -> StepResult:
@@ -519,9 +519,9 @@ class Runtime:
             res.latency_s = time.perf_counter() - started
             res.model_latency_s = res.latency_s / self.cfg.time_scale if res.simulated else res.latency_s
             outputs[name] = res.output
-            if "." in name and name.rsplit(".", 1)[0] in outputs:
-                parent = name.rsplit(".", 1)[0]
-                outputs[parent] = {"tests": outputs[parent], "results": res.output}
+            added = StepName.parse(name)
+            if added.tool_part and added.task in outputs:
+                outputs[added.task] = {"tests": outputs[added.task], "results": res.output}
             results[name] = res
             if not step.skipped:
                 self._emit(row.id, live, "step", {k: v for k, v in res.model_dump(mode="json").items()

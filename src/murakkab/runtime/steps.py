@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from murakkab.errors import MurakkabError
+from murakkab.plan.ids import StepName
 from murakkab.plan.schema import Route, StepPlan
 from murakkab.runtime import compose
 from murakkab.policy.router import PlanRouter
@@ -148,7 +149,7 @@ def tool_payload(step: StepPlan, inputs: dict[str, Any], knobs: dict[str, Any]) 
         return {"video": inputs["video"]}
     if ex == "opencv_frame_extractor":
         return {"scenes": inputs.get("scenes"), "frames_per_scene": knobs.get("frames_per_scene", 1)}
-    if step.task.endswith(".run") or ex == "python_interpreter":
+    if StepName.parse(step.task).tool_part or ex == "python_interpreter":
         cands = inputs.get("candidates") or []
         return {"candidates": [code_of(c) for c in (cands if isinstance(cands, list) else [cands])],
                 "tests": code_of(inputs.get("tests") if isinstance(inputs.get("tests"), str) else "")}
