@@ -170,7 +170,8 @@ def profile_tables(model: str, hardware: str | None = None, workload: str | None
     head += f" ({len(profiles)} of {len(found.profiles)} profiles shown)"
     tables = []
     for p in profiles:
-        title = p.key.label() + (" [PROXY]" if found.basis == "proxy" else "")
+        bases = sorted({pt.source.basis for pt in p.points})
+        title = p.key.label() + (" [PROXY]" if found.basis == "proxy" else "") + f" (basis: {'/'.join(bases)})"
         t = Table(title=title, title_justify="left")
         for col in ("max_num_seqs", "batch", "TPOT p50 ms", "TPOT p90 ms", "tok/s", "W", "J/token", "source"):
             t.add_column(col)
@@ -180,8 +181,14 @@ def profile_tables(model: str, hardware: str | None = None, workload: str | None
                       _num(pt.energy_per_token_j, ".4f"),
                       f"{pt.source.file}:{pt.source.row}" + (f" (+{len(pt.source.rows) - 1} rows, {pt.source.basis})"
                                                              if len(pt.source.rows) > 1 else ""))
+        captions = []
+        if p.key.hardware == "A100-80GB" and "derived" in bases:
+            # the derivation rule and its fit, once per table (every point's note carries it too)
+            captions.append("derived from H100: " + p.points[0].source.note.split("; ", 1)[-1])
         if p.warnings:
-            t.caption = "warnings: " + "; ".join(p.warnings)
+            captions.append("warnings: " + "; ".join(p.warnings))
+        if captions:
+            t.caption = "\n".join(captions)
             t.caption_justify = "left"
         tables.append(readable(t, ids=()))
     return head, tables

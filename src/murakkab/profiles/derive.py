@@ -1,76 +1,51 @@
-"""Derived A100 profiles for models measured only on H100 (an estimate, labelled `derived`).
+"""Derived A100-80GB profiles for models measured only on H100 (basis `derived`, rule in each note).
 
 ML.ENERGY v3 measured H100 and B200, not A100, yet the Murakkab paper's fleet (and its static
-baseline) is A100. We transfer each H100 profile to the A100 with two stated rules:
+baseline) is A100. Each H100 operating point is carried to the A100-80GB at the same GPU count,
+parallelism and batch with the ratios fitted to measured A100/H100 pairs (`profiles/a100_fit.py`):
 
-- TPOT(A100, b) = TPOT(H100, b) x R_tp, where R_tp is the median over batch sizes 1..64 of the
-  Splitwise performance model's Llama2-70B token-time ratio A100/H100 at the same tensor
-  parallelism (prompt 512, 128 generated tokens). Throughput scales by 1/R_tp.
-- Power(A100) = Power(H100) x TDP(A100) / TDP(H100): the same fraction of board power at the same
-  operating point (an estimate; ML.ENERGY shows that fraction varies with batch on one GPU type).
-Same GPU count and parallelism: both GPUs have 80 GB, so a configuration that fits one fits the other.
+- power per GPU x p(batch), the measured A100/H100 power ratio at that load (batch = the point's
+  mean batch where measured, else its concurrency cap), capped at the A100's board power;
+- TPOT and TTFT x T, throughput / T, with T the measured H100/A100 throughput ratio of a
+  memory-bound decode carried to the A100-80GB's bandwidth.
+
+Both GPUs have 80 GB, so a configuration that fits one fits the other. A profile measured on the
+A100-80GB itself (Splitwise) is used as measured and never replaced. The ML.ENERGY v2 and Argonne
+A100 rows are not used as profiles: they are an A100-40GB on other serving stacks (their README's C1,
+C3, C5); they enter through the fit only.
 """
 
 from __future__ import annotations
 
-import csv
-import statistics
-from functools import cache
-from importlib import resources
-
 from murakkab.catalog import load_catalog
+from murakkab.profiles.a100_fit import A100Fit, a100_fit
 from murakkab.profiles.schema import ModelProfile, OperatingPoint, ProfileKey, Source
 
-SPLITWISE_FILE = "profiles/data/splitwise_perf_model/perf_model.csv"
 SOURCE_HW, TARGET_HW = "H100-80GB", "A100-80GB"
 
 
-@cache
-def a100_over_h100_tpot_ratio() -> dict[int, float]:
-    """tensor parallelism -> median A100/H100 token-time ratio (Splitwise Llama2-70B, prompt 512, 128 tokens)."""
-    text = resources.files("murakkab").joinpath(SPLITWISE_FILE).read_text(encoding="utf-8")
-    times: dict[tuple[str, int, int], list[float]] = {}
-    for r in csv.DictReader(text.splitlines()):
-        if r["model"] != "llama2-70b" or r["prompt_size"] != "512" or r["token_size"] != "128":
-            continue
-        times.setdefault((r["hardware"], int(r["tensor_parallel"]), int(r["batch_size"])), []).append(
-            float(r["token_time"]))
-    ratios: dict[int, list[float]] = {}
-    for (hw, tp, batch), values in times.items():
-        if hw != "a100-80gb" or ("h100-80gb", tp, batch) not in times:
-            continue
-        ratios.setdefault(tp, []).append(statistics.median(values) / statistics.median(times[("h100-80gb", tp, batch)]))
-    return {tp: statistics.median(v) for tp, v in ratios.items()}
-
-
-def _ratio_for(tp: int) -> tuple[float, str]:
-    table = a100_over_h100_tpot_ratio()
-    if tp in table:
-        return table[tp], f"R_tp{tp}={table[tp]:.3f}"
-    # Splitwise has TP 2, 4, 8; a single-GPU instance takes the TP-2 ratio (nearest measured).
-    nearest = min(table, key=lambda t: abs(t - tp))
-    return table[nearest], f"R_tp{nearest}={table[nearest]:.3f} (nearest measured TP to {tp})"
-
-
-def derive_a100(profile: ModelProfile) -> ModelProfile:
-    """The A100 counterpart of an H100 profile (basis `derived` on every point)."""
+def derive_a100(profile: ModelProfile, fit: A100Fit | None = None) -> ModelProfile:
+    """The A100-80GB counterpart of an H100 profile (basis `derived` on every point)."""
     if profile.key.hardware != SOURCE_HW:
         raise ValueError(f"derive_a100 takes an {SOURCE_HW} profile, got {profile.key.hardware}")
-    cat = load_catalog()
-    power_scale = cat.hardware[TARGET_HW].tdp_w / cat.hardware[SOURCE_HW].tdp_w
-    ratio, ratio_note = _ratio_for(profile.key.tp)
+    fit = fit or a100_fit()
+    board_w = load_catalog().hardware[TARGET_HW].tdp_w * profile.key.gpus
+    t = fit.throughput_ratio(TARGET_HW)
     points = []
     for p in profile.points:
-        power = None if p.power_w is None else p.power_w * power_scale
-        throughput = p.throughput_tok_s / ratio
-        note = (f"A100 from H100 {p.source.file} row {p.source.row}: TPOT x {ratio_note} (Splitwise Llama2-70B "
-                f"A100/H100), power x TDP ratio {power_scale:.3f}")
+        batch = p.avg_batch if p.avg_batch else p.max_num_seqs
+        ratio = fit.power_ratio(batch)
+        power = None if p.power_w is None else min(p.power_w * ratio, board_w)
+        capped = power is not None and power == board_w
+        throughput = p.throughput_tok_s / t
+        note = (f"A100-80GB from H100 {p.source.file} row {p.source.row}: power x {ratio:.3f} at batch {batch:g}"
+                f"{' (capped at board power)' if capped else ''}, TPOT x {t:.3f}; {fit.rule()}")
         points.append(OperatingPoint(
-            max_num_seqs=p.max_num_seqs, avg_batch=p.avg_batch, tpot_median_s=p.tpot_median_s * ratio,
-            tpot_p90_s=p.tpot_p90_s * ratio, throughput_tok_s=throughput, power_w=power,
+            max_num_seqs=p.max_num_seqs, avg_batch=p.avg_batch, tpot_median_s=p.tpot_median_s * t,
+            tpot_p90_s=p.tpot_p90_s * t, throughput_tok_s=throughput, power_w=power,
             energy_per_token_j=None if power is None else power / throughput,
-            ttft_s=None if p.ttft_s is None else p.ttft_s * ratio, mean_output_tokens=p.mean_output_tokens,
-            source=Source(file=p.source.file, row=p.source.row, basis="derived", note=note)))
+            ttft_s=None if p.ttft_s is None else p.ttft_s * t, mean_output_tokens=p.mean_output_tokens,
+            source=Source(file=p.source.file, row=p.source.row, basis="derived", note=note, rows=p.source.rows)))
     key = ProfileKey(**{**profile.key.model_dump(), "hardware": TARGET_HW})
     return ModelProfile(key=key, points=tuple(points), warnings=profile.warnings)
 
