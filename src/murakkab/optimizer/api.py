@@ -102,8 +102,10 @@ def _check_request(req: PlanRequest) -> None:
         cat.hw(hw)
         if n < 0:
             raise MurakkabError(f"budget for {hw} must be >= 0 (got {n})")
-    if req.budgets and all(n == 0 for n in req.budgets.values()) and req.hardware is None:
-        raise MurakkabError("every hardware budget is 0: nothing can run; raise a budget")
+    usable = usable_hardware(req)
+    if not usable:
+        raise MurakkabError(f"every hardware type the request may use has a budget of 0 "
+                            f"({', '.join(f'{h}=0' for h in sorted(req.budgets))}): nothing can run; raise a budget")
     for hw in req.hardware or ():
         cat.hw(hw)
     if req.objective == "accuracy" and (req.cost_budget_usd is None or req.cost_budget_usd <= 0):
@@ -122,12 +124,20 @@ def _check_request(req: PlanRequest) -> None:
                             "fix: e.g. 0.01, or 1 to turn the queueing bound off)")
 
 
-def _models(req: PlanRequest, latency_copies: bool = False) -> dict[str, WorkflowModel]:
-    """The workflow models of the request's demand; with `latency_copies`, each with its latency twins
-    (`with_latency_copies`; cached with the built-in models)."""
+def usable_hardware(req: PlanRequest, budgets: bool = True) -> set[str]:
+    """Hardware types the request may plan on: its `hardware` (CPU types always with it) or the whole
+    catalogue, less (with `budgets`) every type whose budget is 0."""
+    cat = load_catalog().hardware
+    allowed = set(req.hardware) | {h for h, hw in cat.items() if hw.kind == "cpu"} if req.hardware else set(cat)
+    return {h for h in allowed if req.budgets.get(h) != 0} if budgets else allowed
+
+
+def _models(req: PlanRequest, latency_copies: bool = False, budgets: bool = True) -> dict[str, WorkflowModel]:
+    """The workflow models of the request's demand, on `usable_hardware` (a budget of 0 takes a type
+    out, exactly as leaving it out of `hardware` does); with `latency_copies`, each with its latency
+    twins (`with_latency_copies`; cached with the built-in models)."""
     names = sorted({w for w, _ in req.demand})
-    allowed = set(req.hardware) | {h for h, hw in load_catalog().hardware.items() if hw.kind == "cpu"} \
-        if req.hardware else None
+    allowed = usable_hardware(req, budgets) if req.hardware or (budgets and 0 in req.budgets.values()) else None
     # "video_qa#7" is a copy of the built-in video_qa with its own demand (scaled scenarios)
     out = {}
     for w in names:
@@ -224,18 +234,23 @@ class Assembled:
     tiers: dict[str, TierSpec]          # group id -> tier
     demand: dict[str, Demand]           # group id -> demand
     pools: dict[str, object]            # pool id -> ModelPool | ToolPool
+    tier_sets: dict[str, list[TierSpec]] = field(default_factory=dict)   # workflow -> its tiers
 
 
 def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = None,
              pool_headroom: dict[str, float] | None = None,
-             models: dict[str, WorkflowModel] | None = None) -> Assembled:
-    """Build the MILP for the request's (workflow, tier) pairs (all, or a subset); `pool_headroom`
+             models: dict[str, WorkflowModel] | None = None, budgets: dict[str, int] | None = None) -> Assembled:
+    """Build the MILP for the request's (workflow, tier) pairs (all, or a subset); `budgets` replaces
+    the request's hardware budgets in the MILP (the queueing passes hold units back); `pool_headroom`
     scales the capacity load of chosen pools and `models` replaces the request's workflow models
     (both from `solve_queueing`). With `models` given, latency tiers run on the latency copies of pools
     only and the other tiers on the originals only (see `with_latency_copies`)."""
     split = models is not None
     models = models or _models(req)
-    tiers_by_wf = {w: (req.tiers or {}).get(_profiled_as(req, w)) or derive_tiers(m) for w, m in models.items()}
+    # Tiers come from the hardware the request may use (a budget of 0 takes a type out, as `hardware`
+    # does), never from the units its budgets hold back for the queueing top-ups.
+    usable = _models(req)
+    tiers_by_wf = {w: (req.tiers or {}).get(_profiled_as(req, w)) or derive_tiers(usable[w]) for w in models}
     pairs = groups_subset or sorted(req.demand)
     groups, tiers, demand, pools = [], {}, {}, {}
     static = _static_baseline()["workflows"] if req.policy == "static" else None
@@ -279,10 +294,12 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
                                        family=getattr(p, "model", None) or p.tool)
                for pid, p in pools.items()},
         objective=req.objective, epoch_h=req.epoch_s / 3600.0, pue=req.pue, alpha=req.alpha,
-        budgets=dict(req.budgets), cost_budget_usd=req.cost_budget_usd, mip_rel_gap=req.mip_rel_gap,
+        budgets=dict(req.budgets if budgets is None else budgets), cost_budget_usd=req.cost_budget_usd,
+        mip_rel_gap=req.mip_rel_gap,
         time_limit_s=req.time_limit_s, threads=req.solver_threads or os.cpu_count() or 1,
         allow_split=req.policy != "static")
-    return Assembled(problem=problem, models=models, tiers=tiers, demand=demand, pools=pools)
+    return Assembled(problem=problem, models=models, tiers=tiers, demand=demand, pools=pools,
+                     tier_sets={w: tiers_by_wf[w] for w, _ in pairs})
 
 
 def make_plan(req: PlanRequest, stop: Stop | None = None) -> Plan:
@@ -415,11 +432,15 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None,
         models = _models(req, latency_copies=True)
     spent = 0.0                # solver seconds over every pass: what the plan reports
     passes = 0
+    reserve: dict[str, int] = {}   # hardware -> units kept back from the MILP for top-ups
     while passes < MAX_QUEUEING_PASSES or (passes < MAX_QUEUEING_PASSES_WHEN_SHORT
                                            and (not any(not short for _, _, short in candidates)
                                                 or _last_pass_improved(req, candidates))):
         passes += 1
-        asm = assemble(req, pairs, pool_headroom=headroom, models=models)
+        # the MILP plans within the budgets less what earlier passes' top-ups lacked, so that this
+        # pass's top-up has room (else more budget could make a feasible request infeasible)
+        asm = assemble(req, pairs, pool_headroom=headroom, models=models,
+                       budgets={h: max(0, b - reserve.get(h, 0)) for h, b in req.budgets.items()})
         if passes == 1 and (why := fleet_too_large(asm.problem, label=lambda gid: gid.replace("/", " "))):
             raise InfeasiblePlan(why)
         if clock.stopped():
@@ -445,10 +466,20 @@ def solve_queueing(req: PlanRequest, pairs: list[tuple[str, str]] | None = None,
         if all(sol.instances.get(pid, 0) >= n for pid, (n, _) in need.items()):
             candidates.append((asm, sol, []))
             break
-        candidates.append((asm, *_top_up(req, asm, sol, need)))
+        topped, short, lacking = _top_up(req, asm, sol, need)
+        candidates.append((asm, topped, short))
+        for h, n in lacking.items():
+            reserve[h] = reserve.get(h, 0) + n
         # re-derived from this pass's loads; pools this pass left keep their last factor
         headroom = {**headroom, **{pid: n / (req.alpha * load) * (1 - 1e-9) for pid, (n, load) in need.items()}}
     valid = [(a, s) for a, s, short in candidates if not short]
+    if not valid and req.budgets and any(n > 0 for n in req.budgets.values()):
+        # the passes move load inside the budgets by heuristic: the plan without the (non-zero)
+        # budgets is tried too, and kept if it fits them, so that a budget at or above what that plan
+        # uses always plans (and so does the budget an infeasibility explanation suggests)
+        free = solve_queueing(replace(req, budgets={h: 0 for h, n in req.budgets.items() if n == 0}), pairs, clock)
+        if _fits(req, free[0], free[1]):
+            return free
     if not valid:
         short = candidates[-1][2]
         raise InfeasiblePlan(
@@ -465,6 +496,15 @@ def _stopped(req: PlanRequest, clock: _Clock) -> milp.SolveStopped:
     return milp.SolveStopped(f"no plan was found within the planning time limit of {req.time_limit_s:g} s "
                              "(fix: raise the time limit, e.g. --time-limit 120, or plan fewer workflows and tiers "
                              "at once, or loosen the MIP gap)")
+
+
+def _fits(req: PlanRequest, asm: Assembled, sol) -> bool:
+    """Whether a solution's instances fit the request's hardware budgets."""
+    used: dict[str, int] = {}
+    for pid, n in sol.instances.items():
+        p = asm.problem.pools[pid]
+        used[p.hardware] = used.get(p.hardware, 0) + n * p.units
+    return all(used.get(h, 0) <= cap for h, cap in req.budgets.items())
 
 
 def _last_pass_improved(req: PlanRequest, candidates) -> bool:
@@ -501,14 +541,16 @@ def queueing_need(asm: Assembled, sol, alpha: float, wait_p: float) -> dict[str,
 
 
 def _top_up(req: PlanRequest, asm: Assembled, sol, need: dict[str, tuple[int, float]]):
-    """The solution with every pool raised to the instances the queueing bound needs, and the pools a
-    hardware budget kept from it (as sentences; empty when every top-up fits)."""
+    """The solution with every pool raised to the instances the queueing bound needs, the pools a
+    hardware budget kept from it (as sentences; empty when every top-up fits) and the units each
+    hardware type lacked for them."""
     instances = dict(sol.instances)
     used: dict[str, int] = {}
     for pid, n in instances.items():
         hw = asm.problem.pools[pid].hardware
         used[hw] = used.get(hw, 0) + n * asm.problem.pools[pid].units
     short = []
+    wanted: dict[str, int] = {}      # hardware -> units the short top-ups asked for
     for pid, (n, _) in sorted(need.items()):
         extra = n - instances.get(pid, 0)
         if extra <= 0:
@@ -518,10 +560,12 @@ def _top_up(req: PlanRequest, asm: Assembled, sol, need: dict[str, tuple[int, fl
         if cap is not None and used.get(cand.hardware, 0) + extra * cand.units > cap:
             short.append(f"pool {pid} needs {n} instances ({extra * cand.units} more {cand.hardware}; budget "
                          f"{cap}, {used.get(cand.hardware, 0)} in use)")
+            wanted[cand.hardware] = wanted.get(cand.hardware, 0) + extra * cand.units
             continue
         instances[pid] = n
         used[cand.hardware] = used.get(cand.hardware, 0) + extra * cand.units
-    return replace(sol, instances=instances), short
+    lacking = {h: used.get(h, 0) + n - req.budgets[h] for h, n in wanted.items()}
+    return replace(sol, instances=instances), short, lacking
 
 
 def _check_budgets_overall(req: PlanRequest, plan: Plan) -> None:

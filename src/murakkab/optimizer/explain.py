@@ -35,16 +35,18 @@ def _without_budgets(req, asm):
     even that has no plan."""
     from murakkab.optimizer.api import group_id, solve_queueing, wait_probability
     objective = "cost" if req.objective == "accuracy" else asm.problem.objective
+    # a budget of 0 takes its type out of the world (as `hardware` does): it stays out here
+    zero = {h: 0 for h, n in req.budgets.items() if n == 0}
     if req.policy != "static" and wait_probability(req) < 1.0:
         ids = {g.id for g in asm.problem.groups}
         pairs = sorted(k for k in req.demand if group_id(*k) in ids)
         try:
-            asm_free, sol = solve_queueing(replace(req, budgets={}, objective=objective, cost_budget_usd=None), pairs)
+            asm_free, sol = solve_queueing(replace(req, budgets=zero, objective=objective, cost_budget_usd=None), pairs)
         except MurakkabError:
             return None, None
         return sol, asm_free.problem.pools
     try:
-        sol = milp.solve(replace(asm.problem, budgets={}, objective=objective, cost_budget_usd=None))
+        sol = milp.solve(replace(asm.problem, budgets=zero, objective=objective, cost_budget_usd=None))
     except milp.InfeasibleProblem:
         return None, None
     return sol, asm.problem.pools
@@ -59,7 +61,7 @@ def explain(req, asm, exc: Exception) -> str:
         tier = asm.tiers[g.id]
         w = tier.workflow
         model = asm.models[w]
-        tiers = derive_tiers(model)
+        tiers = asm.tier_sets.get(w) or derive_tiers(model)
         if tier.metric == "accuracy":
             best = max(c.profile.accuracy_percent for c in model.configs)
             if best < tier.threshold - 1e-9:
@@ -77,7 +79,10 @@ def explain(req, asm, exc: Exception) -> str:
                             f"the accuracy floor takes {fastest[0]:.2f} s ({fastest[1]}); nearest feasible tier: "
                             f"{_nearest_latency_tier(tiers, fastest[0])}")
     if problems:
-        return "no plan meets every SLO. " + " | ".join(problems)
+        zero = sorted(h for h, n in req.budgets.items() if n == 0)
+        where = (f" on the hardware the budgets allow ({', '.join(f'{h} budget 0' for h in zero)}: raise it "
+                 f"or relax the tier)") if zero else ""
+        return f"no plan meets every SLO{where}. " + " | ".join(problems)
     # Every group can be served alone: a budget binds. Solve without hardware budgets to size the need.
     if asm.problem.budgets:
         free, pools = _without_budgets(req, asm)
@@ -90,7 +95,9 @@ def explain(req, asm, exc: Exception) -> str:
             text = ", ".join(f"{h}={n}" for h, n in sorted(need.items()))
             binding = ", ".join(f"{h} (budget {asm.problem.budgets[h]})" for h in sorted(over)) or \
                 "the combination of hardware budgets"
-            return (f"no plan fits the hardware budgets: {binding} binds. Without budgets the plan uses {text}; "
+            zero = sorted(h for h, n in req.budgets.items() if n == 0)
+            without = "Without budgets" + (f" (other than {', '.join(f'{h}=0' for h in zero)})" if zero else "")
+            return (f"no plan fits the hardware budgets: {binding} binds. {without} the plan uses {text}; "
                     f"nearest feasible budget: {text} (or relax the tiers)")
     if req.objective == "accuracy" and req.cost_budget_usd is not None:
         try:
