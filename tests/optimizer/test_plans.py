@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from murakkab.catalog import load_catalog
+
 from murakkab.errors import MurakkabError
 from murakkab.optimizer import Demand, InfeasiblePlan, PlanRequest, make_plan, tiers_for
 from murakkab.optimizer.api import assemble
@@ -121,7 +123,8 @@ def test_cost_budget_too_small_names_the_cheapest_plan():
     (lambda: make_plan(PlanRequest(demand={("video_qaa", "accuracy:good"): Demand(1, 1)})), "did you mean: video_qa"),
     (lambda: make_plan(PlanRequest(demand={("video_qa", "accuracy:great"): Demand(1, 1)})), "unknown tier"),
     (lambda: make_plan(PlanRequest(demand={})), "no demand given"),
-    (lambda: make_plan(PlanRequest(demand=GOOD, budgets={"A100-80GB": 0, "H100-80GB": 0})), "every hardware budget is 0"),
+    (lambda: make_plan(PlanRequest(demand=GOOD, budgets={h: 0 for h in load_catalog().hardware})),
+     "every hardware type the request may use has a budget of 0"),
     (lambda: make_plan(PlanRequest(demand=GOOD, budgets={"H100": 3})), "unknown hardware 'H100'"),
     (lambda: make_plan(PlanRequest(demand=GOOD, pue=0.9)), "PUE must be >= 1"),
     (lambda: make_plan(PlanRequest(demand=GOOD, objective="accuracy")), "cost budget"),

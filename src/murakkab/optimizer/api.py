@@ -234,7 +234,6 @@ class Assembled:
     tiers: dict[str, TierSpec]          # group id -> tier
     demand: dict[str, Demand]           # group id -> demand
     pools: dict[str, object]            # pool id -> ModelPool | ToolPool
-    tier_sets: dict[str, list[TierSpec]] = field(default_factory=dict)   # workflow -> its tiers
 
 
 def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = None,
@@ -298,8 +297,7 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
         mip_rel_gap=req.mip_rel_gap,
         time_limit_s=req.time_limit_s, threads=req.solver_threads or os.cpu_count() or 1,
         allow_split=req.policy != "static")
-    return Assembled(problem=problem, models=models, tiers=tiers, demand=demand, pools=pools,
-                     tier_sets={w: tiers_by_wf[w] for w, _ in pairs})
+    return Assembled(problem=problem, models=models, tiers=tiers, demand=demand, pools=pools)
 
 
 def make_plan(req: PlanRequest, stop: Stop | None = None) -> Plan:

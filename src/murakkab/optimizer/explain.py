@@ -61,7 +61,7 @@ def explain(req, asm, exc: Exception) -> str:
         tier = asm.tiers[g.id]
         w = tier.workflow
         model = asm.models[w]
-        tiers = asm.tier_sets.get(w) or derive_tiers(model)
+        tiers = derive_tiers(model)
         if tier.metric == "accuracy":
             best = max(c.profile.accuracy_percent for c in model.configs)
             if best < tier.threshold - 1e-9:
