@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
@@ -60,20 +61,33 @@ def plan_table(plan) -> list[Table]:
     return [readable(routes), readable(pools), readable(totals, ids=()), readable(solve)]
 
 
-def demand_of(rate: list[str], standard: bool, scale: float, trace: list[str], window_min: float) -> dict:
-    """The demand the options describe: the standard scenario, then --trace workflows, then --rate lines."""
+def demand_of(rate: list[str], standard: bool, scale: float, trace: list[str], window_min: float,
+              trace_chat: str | None = None) -> dict:
+    """The demand the options describe: the standard scenario, then --trace workflows, then --rate
+    lines. `scale` multiplies the standard scenario's and the trace's rates (never --rate lines);
+    `trace_chat` sends every conversation request of the trace to that one workflow."""
+    from murakkab.optimizer.api import Demand
     from murakkab.optimizer.demand import demand_from_times, parse_rate, standard_demand
+    if not (scale > 0 and math.isfinite(scale)):
+        raise MurakkabError(f"--scale must be a positive number (got {scale}; fix: e.g. --scale 10)")
+    if scale != 1.0 and not (standard or trace):
+        raise MurakkabError("--scale multiplies the --standard or --trace demand; with --rate alone, give the "
+                            "rates you want (fix: drop --scale, or add --standard or --trace)")
+    if trace_chat is not None and not trace:
+        raise MurakkabError("--trace-chat maps the trace's conversations: it needs --trace (fix: e.g. "
+                            f"--trace {trace_chat} --trace-chat {trace_chat})")
     demand = dict(standard_demand(scale)) if standard else {}
-    for r in rate:
-        key, d = parse_rate(r)
-        demand[key] = d
     if trace:
         from murakkab.sim.arrivals import azure_times
-        times = azure_times()
+        times = azure_times(trace_chat)
         for w in trace:
             if w not in times:
                 raise MurakkabError(f"no trace for workflow '{w}' (known: {', '.join(times)})")
-            demand.update(demand_from_times(w, times[w], window_min * 60.0))
+            for key, d in demand_from_times(w, times[w], window_min * 60.0).items():
+                demand[key] = Demand(peak_rps=d.peak_rps * scale, avg_rps=d.avg_rps * scale)
+    for r in rate:
+        key, d = parse_rate(r)
+        demand[key] = d
     return demand
 
 
@@ -106,9 +120,11 @@ def write_plan(out: Path, plan) -> None:
 def plan(
     rate: list[str] = typer.Option([], "--rate", help="WORKFLOW:METRIC:TIER=PEAK or PEAK/AVERAGE, requests/s; repeat."),
     standard: bool = typer.Option(False, help="Plan the standard scenario (3 workflows x 8 tiers)."),
-    scale: float = typer.Option(1.0, help="Scale the standard scenario's rates."),
+    scale: float = typer.Option(1.0, help="Scale the standard scenario's or the trace's rates."),
     trace: list[str] = typer.Option([], help="WORKFLOW: demand from the packaged Azure 2023 trace "
                                                "(code -> code_gen, conversation -> video_qa and reasoning)."),
+    trace_chat: Optional[str] = typer.Option(None, "--trace-chat", help="WORKFLOW: send every conversation "
+                                             "request of the trace to this workflow (default: split by context)."),
     window_min: float = typer.Option(60.0, help="Forecast window over the trace (minutes)."),
     objective: str = typer.Option("energy", help="energy | cost | accuracy"),
     policy: str = typer.Option("joint", help="joint | per-workflow | static"),
@@ -128,7 +144,7 @@ def plan(
             raise MurakkabError(f"unknown objective '{objective}' (fix: energy, cost or accuracy)")
         if policy not in ("joint", "per-workflow", "static"):
             raise MurakkabError(f"unknown policy '{policy}' (fix: joint, per-workflow or static)")
-        req = PlanRequest(demand=demand_of(rate, standard, scale, trace, window_min), objective=objective,
+        req = PlanRequest(demand=demand_of(rate, standard, scale, trace, window_min, trace_chat), objective=objective,
                           policy=policy, budgets=budgets_of(budget), cost_budget_usd=cost_budget, pue=pue,
                           epoch_s=epoch_min * 60.0, time_limit_s=time_limit)
         with working("planning"):

@@ -83,12 +83,18 @@ def _trace(name: str) -> tuple[tuple[float, int, int], ...]:
     return tuple((_seconds(r["TIMESTAMP"]), int(r["ContextTokens"]), int(r["GeneratedTokens"])) for r in rows)
 
 
-def azure_times() -> dict[str, list[float]]:
-    """Arrival offsets (s) per workflow from the packaged traces, by the documented split."""
+def azure_times(chat_to: str | None = None) -> dict[str, list[float]]:
+    """Arrival offsets (s) per workflow from the packaged traces, by the documented split: code ->
+    code_gen; conversation -> video_qa at or above the median context, reasoning below. With
+    `chat_to`, every conversation request goes to that one workflow instead."""
     code, conv = _trace("code"), _trace("conv")
     t0 = min(code[0][0], conv[0][0])
+    out = {"code_gen": [t - t0 for t, _, _ in code]}
+    if chat_to is not None:
+        out.setdefault(chat_to, []).extend(t - t0 for t, _, _ in conv)
+        return out
     cut = median(c for _, c, _ in conv)
-    out = {"code_gen": [t - t0 for t, _, _ in code], "video_qa": [], "reasoning": []}
+    out.update({"video_qa": [], "reasoning": []})
     for t, ctx, _ in conv:
         out["video_qa" if ctx >= cut else "reasoning"].append(t - t0)
     return out
