@@ -70,6 +70,10 @@ def test_plan_pool_ids_are_wrapped_not_cut_at_80_columns():
     (["tiers", "reasoning"], lambda d: {t["key"] for t in d} >= {"accuracy:good", "latency:good"}),
     (["plan", "--rate", "reasoning:accuracy:good=0.5"], lambda d: d["policy"] == "joint" and d["routes"]
         and d["routes"][0]["workflow"] == "reasoning"),
+    (["energy", "estimate", "--draws", "2000"], lambda d: d["params"]["draws"] == 2000
+        and d["baseline_wh"]["p25"] <= d["baseline_wh"]["median"] <= d["baseline_wh"]["p75"]),
+    (["energy", "validate"], lambda d: d["groups"] and max(g["n"] for g in d["groups"]) <= len(d["results"])
+        and all(r["tput_measured"] > 0 for r in d["results"])),
 ])
 def test_every_table_command_prints_json_for_scripts(args, check):
     assert check(json.loads(run(*args, "--json").stdout))

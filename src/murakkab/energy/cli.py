@@ -6,15 +6,14 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from murakkab.cli_common import fail
+from murakkab.cli_output import print_json, readable, stdout_console
 from murakkab.errors import MurakkabError
 
 energy_app = typer.Typer(add_completion=False, no_args_is_help=True,
                          help="Per-query energy estimate, fleet projection, carbon; validation of the instance model.")
-console = Console()
 _fail = fail
 
 
@@ -52,6 +51,7 @@ def estimate(
     lever_model: Optional[float] = typer.Option(None, help="Energy reduction factor of a more efficient model."),
     lever_platform: Optional[float] = typer.Option(None, help="Reduction factor of a better serving platform."),
     lever_hardware: Optional[float] = typer.Option(None, help="Reduction factor of newer hardware."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON on stdout instead of tables."),
 ) -> None:
     """Per-query energy (median, IQR, mean), test-time scaling, fleet GWh/day, carbon and levers."""
     from murakkab.energy.estimate import estimate as run
@@ -77,7 +77,15 @@ def estimate(
     except MurakkabError as exc:
         _fail(exc)
         return
-
+    if json_out:
+        from dataclasses import asdict
+        print_json({"params": p.model_dump(mode="json"), "baseline_wh": asdict(est.baseline),
+                    "test_time_scaling_wh": asdict(est.long), "token_ratio": est.token_ratio,
+                    "energy_ratio": est.energy_ratio, "fleet": asdict(fl),
+                    "levers": [asdict(x) for x in each], "levers_combined": asdict(combined),
+                    "paper_v1": [dict(asdict(c), label=c.figure.label) for c in compare_reference(est, fl)]})
+        return
+    console = stdout_console()
     console.print(per_query_table(p, est))
     console.print(f"Test-time scaling: {est.token_ratio:.3g}× tokens → {est.energy_ratio:.3g}× median energy.")
     for line in throughput_lines(p, est):
@@ -107,7 +115,7 @@ def per_query_table(p, est) -> Table:
                          ("test-time scaling", p.long_output_median_tokens, est.long)):
         t.add_row(name, f"{med:g}", _wh(s.median), f"{_wh(s.p25)}–{_wh(s.p75)}", _wh(s.mean),
                   f"{_wh(s.p5)}–{_wh(s.p95)}", f"{carbon_g(s.median, p.grid_g_per_kwh):.3g}")
-    return t
+    return readable(t)
 
 
 def throughput_lines(p, est) -> list[str]:
@@ -140,7 +148,7 @@ def fleet_table(p, fl) -> Table:
     f.add_row(f"{fl.queries_per_day:.3g}", f"{fl.long_share:.0%}", f"{fl.gwh_per_day_baseline:.3g}",
               f"{fl.gwh_per_day_with_long:.3g}",
               f"{carbon_g(fl.gwh_per_day_with_long * 1e9, p.grid_g_per_kwh) / 1e6:.3g}")
-    return f
+    return readable(f, ids=())
 
 
 def levers_table(each, combined) -> Table:
@@ -151,24 +159,31 @@ def levers_table(each, combined) -> Table:
     for x in each:
         lv.add_row(x.name, f"{x.reduction:.3g}×", _wh(x.median_wh), PARAM_SOURCES[f"lever_{x.name}"])
     lv.add_row("combined", f"{combined.reduction:.3g}×", _wh(combined.median_wh), "product of the above")
-    return lv
+    return readable(lv)
+
+
+def compare_reference(est, fl):
+    from murakkab.energy.reference import compare
+    return compare(est, fl)
 
 
 def reference_table(est, fl) -> Table:
     """The paper's v1 figures beside this run's."""
-    from murakkab.energy.reference import TOLERANCE, compare
+    from murakkab.energy.reference import TOLERANCE
     r = Table(title=f"Paper v1 reference figures vs this run (target ±{TOLERANCE:.0%})")
     for col in ("quantity", "paper v1", "ours", "difference", f"within ±{TOLERANCE:.0%}"):
         r.add_column(col)
-    for c in compare(est, fl):
+    for c in compare_reference(est, fl):
         unit = c.figure.unit
         r.add_row(c.figure.label, f"{c.figure.paper:.3g} {unit}", f"{c.ours:.3g} {unit}", f"{c.rel_diff:+.0%}",
                   "yes" if c.within_tolerance else "no")
-    return r
+    return readable(r)
 
 
 @energy_app.command()
-def validate(worst_n: int = typer.Option(10, "--worst", help="How many worst rows to list.")) -> None:
+def validate(worst_n: int = typer.Option(10, "--worst", help="How many worst rows to list."),
+             json_out: bool = typer.Option(False, "--json", help="Print every leave-one-out result as JSON instead "
+                                                                 "of tables.")) -> None:
     """Leave-one-out check of the instance model against every ML.ENERGY v3 row."""
     from murakkab.energy.validate import group_stats, validate_packaged, worst
 
@@ -177,13 +192,19 @@ def validate(worst_n: int = typer.Option(10, "--worst", help="How many worst row
     except MurakkabError as exc:
         _fail(exc)
         return
+    if json_out:
+        from dataclasses import asdict
+        print_json({"groups": [asdict(g) for g in group_stats(results)], "results": [asdict(r) for r in results],
+                    "skipped_single_point_profiles": skipped})
+        return
+    console = stdout_console()
     t = Table(title="Leave-one-out MAPE (ML.ENERGY v3; target ≤ 10% on interpolated points)")
     for col in ("points", "GPU", "task", "n", "throughput MAPE", "J/token MAPE"):
         t.add_column(col)
     for g in group_stats(results):
         t.add_row("extrapolated" if g.extrapolated else "interpolated", g.hardware, g.task, str(g.n),
                   f"{g.tput_mape:.1%}", f"{g.ept_mape:.1%}")
-    console.print(t)
+    console.print(readable(t, ids=()))
     for ext in (False, True):
         w = Table(title=f"Worst {'extrapolated' if ext else 'interpolated'} rows")
         for col in ("profile", "max seqs", "row", "tput meas/pred", "J/tok meas/pred", "err tput / J/tok"):
@@ -191,6 +212,6 @@ def validate(worst_n: int = typer.Option(10, "--worst", help="How many worst row
         for r in worst(results, worst_n, extrapolated=ext):
             w.add_row(r.label, str(r.max_num_seqs), str(r.source_row), f"{r.tput_measured:.0f}/{r.tput_predicted:.0f}",
                       f"{r.ept_measured:.3f}/{r.ept_predicted:.3f}", f"{r.tput_ape:.0%} / {r.ept_ape:.0%}")
-        console.print(w)
+        console.print(readable(w))
     if skipped:
         console.print(f"{skipped} single-point profile(s) skipped (nothing to leave out).")
