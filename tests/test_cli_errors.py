@@ -59,10 +59,27 @@ def test_simulate_into_a_directory_below_a_file(plan_file, tmp_path):
 
 @pytest.mark.parametrize("rate", ["reasoning:accuracy:good=1e308", "reasoning:latency:good=1e6"])
 def test_plan_a_rate_no_budget_could_hold(rate):
-    one_line_error(CliRunner().invoke(app, ["plan", "--rate", rate]), "more than the 2,000,000", "lower the request rates")
+    one_line_error(CliRunner().invoke(app, ["plan", "--rate", rate]), "the 2,000,000", "lower the request rates")
 
 
 def test_plan_out_in_a_missing_directory(tmp_path):
     out = tmp_path / "no" / "such" / "plan.json"
     one_line_error(CliRunner().invoke(app, ["plan", "--rate", "reasoning:accuracy:good=0.5", "--out", str(out)]),
                    f"cannot write the plan to {out}")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["simulate", "--plan", "no-such-plan.json"], "Invalid value for '--plan'"),
+    (["plan", "--rate"], "Option '--rate' requires an argument"),
+    (["no-such-command"], "No such command 'no-such-command'"),
+    (["tenant", "add"], "Missing argument"),
+    (["plan", "--time-limit", "soon"], "'--time-limit'"),
+])
+def test_usage_errors_are_one_line_too(args, needle):
+    # click's usage block and boxed panel were several lines; the same facts now fit in one
+    one_line_error(CliRunner().invoke(app, args), needle, "--help')")
+
+
+def test_help_still_prints_and_exits_0():
+    res = CliRunner().invoke(app, ["--help"])
+    assert res.exit_code == 0 and "Usage" in res.output and "plan" in res.output

@@ -6,11 +6,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from murakkab.cli_common import err_console, fail
+from murakkab.cli_common import OneLineErrors, err_console, fail
 from murakkab.cli_output import print_json, readable, stdout_console
 from murakkab.errors import MurakkabError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(cls=OneLineErrors, add_completion=False, no_args_is_help=True,
                   help="Serve agentic workflows with the least energy, cost and hardware that meets each SLO.")
 JSON_HELP = "Print JSON on stdout instead of tables."
 

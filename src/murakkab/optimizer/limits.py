@@ -41,9 +41,11 @@ def fleet_too_large(problem: milp.Problem, label=lambda gid: gid) -> str | None:
         return None
     worst = max(need, key=lambda gid: need[gid] if not math.isnan(need[gid]) else math.inf)
     rate = next(g.rate_peak for g in problem.groups if g.id == worst)
-    def count(x: float) -> str:
-        return f"{x:.3g}" if math.isfinite(x) else "an unbounded number of"
-    return (f"the demand needs at least {count(total)} accelerators and CPU nodes on the least hardware-hungry "
-            f"configurations ({label(worst)} at {rate:.4g} requests/s alone needs {count(need[worst])}), more than "
+    if not math.isfinite(total):
+        return (f"{label(worst)} at {rate:.4g} requests/s needs more accelerators and CPU nodes than can be counted, "
+                f"far beyond the {MAX_FLEET_UNITS:,} (ten times the largest GPU cluster reported) that any budget "
+                "could hold (fix: lower the request rates)")
+    return (f"the demand needs at least {total:.3g} accelerators and CPU nodes on the least hardware-hungry "
+            f"configurations ({label(worst)} at {rate:.4g} requests/s alone needs {need[worst]:.3g}), more than "
             f"the {MAX_FLEET_UNITS:,} (ten times the largest GPU cluster reported) that any budget could hold "
             f"(fix: lower the request rates)")
