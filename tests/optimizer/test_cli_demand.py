@@ -42,3 +42,11 @@ def test_trace_chat_sends_every_conversation_to_one_workflow():
 def test_options_that_cannot_apply_are_refused(args, what):
     with pytest.raises(MurakkabError, match=what):
         demand_of(window_min=60.0, **args)
+
+
+def test_slots_give_each_trace_demand_its_slot_peaks():
+    d = demand_of([], False, 2.0, ["code_gen"], 60.0, slots=4)
+    for v in d.values():
+        assert len(v.slot_peaks) == 4 and max(v.slot_peaks) == pytest.approx(v.peak_rps)
+    with pytest.raises(MurakkabError, match="--slots .* needs --trace"):
+        demand_of([], True, 1.0, [], 60.0, slots=4)

@@ -36,11 +36,20 @@ Policy = Literal["static", "per-workflow", "joint"]
 
 @dataclass(frozen=True)
 class Demand:
-    """Request rates of one (workflow, tier) over an epoch: peak sizes instances, average drives energy."""
+    """Request rates of one (workflow, tier) over an epoch: peak sizes instances, average drives energy.
+    `slot_peaks`, when given, is the peak rate in each time slot of the epoch (their maximum is the
+    peak): a pool is then sized on the peak over slots of its users' summed load."""
     peak_rps: float
     avg_rps: float
+    slot_peaks: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.slot_peaks:
+            if any(not (r >= 0 and math.isfinite(r)) for r in self.slot_peaks):
+                raise MurakkabError(f"slot peak rates must be finite and >= 0 (got {self.slot_peaks})")
+            if abs(max(self.slot_peaks) - self.peak_rps) > 1e-9 * max(1.0, self.peak_rps):
+                raise MurakkabError(f"the peak rate {self.peak_rps} must be the largest slot peak "
+                                    f"({max(self.slot_peaks)}); fix: peak_rps=max(slot_peaks)")
         if not (self.peak_rps >= 0 and self.avg_rps >= 0):
             raise MurakkabError(f"request rates must be >= 0 (got peak {self.peak_rps}, average {self.avg_rps})")
         if self.avg_rps > self.peak_rps + 1e-12:
@@ -217,6 +226,7 @@ def _group(gid: str, model: WorkflowModel, tier: TierSpec, demand: Demand, confi
         if all(steps.values()):
             choices.append(milp.ConfigChoice(id=cfg.id, accuracy=cfg.profile.accuracy_percent, steps=steps))
     return milp.Group(id=gid, rate_peak=demand.peak_rps, rate_avg=demand.avg_rps, configs=tuple(choices),
+                      slot_peaks=demand.slot_peaks,
                       paths=configs[0].paths if configs else (), 
                       latency_max_s=tier.threshold if tier.metric == "latency" else None)
 
@@ -376,9 +386,11 @@ def with_latency_copies(model: WorkflowModel) -> WorkflowModel:
 
 def pool_loads(asm: Assembled, sol, average: bool = False) -> dict[str, tuple[float, bool]]:
     """Per pool of a solution: (capacity load at the forecast peak in instance-seconds per second,
-    without the alpha buffer or any headroom, or with `average` the energy load at the average rate;
-    whether a latency tier uses it)."""
-    out: dict[str, tuple[float, bool]] = {}
+    the largest over the epoch's slots, without the alpha buffer or any headroom, or with `average`
+    the energy load at the average rate; whether a latency tier uses it)."""
+    slots = 1 if average else milp.slot_count(asm.problem)
+    per_slot: dict[str, list[float]] = {}
+    users: dict[str, bool] = {}
     for g in asm.problem.groups:
         w = RouteKey.parse(g.id).workflow
         cfg = next(c for c in asm.models[w].configs if c.id == sol.config[g.id])
@@ -388,11 +400,12 @@ def pool_loads(asm: Assembled, sol, average: bool = False) -> dict[str, tuple[fl
                 share = sol.shares.get((g.id, task, c.pool.id), 0.0)
                 if share <= 0:
                     continue
-                load, lat = out.get(c.pool.id, (0.0, False))
-                d = asm.demand[g.id]
-                add = d.avg_rps * share * c.busy_s_avg if average else d.peak_rps * share * c.busy_s
-                out[c.pool.id] = (load + add, lat or latency)
-    return out
+                loads = per_slot.setdefault(c.pool.id, [0.0] * slots)
+                users[c.pool.id] = users.get(c.pool.id, False) or latency
+                for s in range(slots):
+                    rate = asm.demand[g.id].avg_rps if average else g.rate_in_slot(s)
+                    loads[s] += rate * share * (c.busy_s_avg if average else c.busy_s)
+    return {pid: (max(loads), users[pid]) for pid, loads in per_slot.items()}
 
 
 def pool_slots(pool) -> int:

@@ -37,8 +37,11 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
     """Every violated constraint as a sentence; an empty list means the plan is valid."""
     problems: list[str] = []
     pools = {p.id: p for p in plan.pools}
-    load: dict[str, float] = defaultdict(float)
-    peak: dict[str, float] = defaultdict(float)      # buffered peak load without utilisation headroom
+    # per pool and time slot (one slot unless the routes carry slot peaks): the buffered peak load,
+    # and the same without utilisation headroom
+    n_slots = max((len(r.rate_slot_peaks_rps) for r in plan.routes), default=0) or 1
+    load: dict[str, list[float]] = defaultdict(lambda: [0.0] * n_slots)
+    peak: dict[str, list[float]] = defaultdict(lambda: [0.0] * n_slots)
     latency_users: set[str] = set()
     for r in plan.routes:
         where = f"{r.workflow}/{r.tier.key}"
@@ -76,8 +79,10 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
                 worst = max(worst, latency)
                 pool_latency[(s.task, ps.pool)] = latency
                 headroom = 1.0 / plan.latency_target_utilisation if r.tier.metric == "latency" else 1.0
-                load[ps.pool] += plan.alpha * r.rate_peak_rps * ps.share * busy * headroom
-                peak[ps.pool] += plan.alpha * r.rate_peak_rps * ps.share * busy
+                for k in range(n_slots):
+                    rate = r.rate_slot_peaks_rps[k] if r.rate_slot_peaks_rps else r.rate_peak_rps
+                    load[ps.pool][k] += plan.alpha * rate * ps.share * busy * headroom
+                    peak[ps.pool][k] += plan.alpha * rate * ps.share * busy
                 if r.tier.metric == "latency":
                     latency_users.add(ps.pool)
             step_latency[s.task] = worst
@@ -99,7 +104,7 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
             if worst_path > r.tier.threshold * (1 + 1e-6) + TOL:
                 problems.append(f"{where}: latency {worst_path:.3f} s at q={plan.latency_quantile} exceeds the "
                                 f"tier's {r.tier.threshold:.3f} s")
-    for pid, offered in load.items():
+    for pid, offered in ((p, max(v)) for p, v in load.items()):
         if offered > pools[pid].instances * (1 + 1e-6) + TOL:
             problems.append(f"pool {pid}: buffered peak load {offered:.3f} instance-s/s exceeds its "
                             f"{pools[pid].instances} instances")
@@ -107,7 +112,7 @@ def check_plan(plan: Plan, budgets: dict[str, int] | None = None) -> list[str]:
             # the queueing bound on the recomputed buffered peak load: a slot is held for its call's share
             # of the instance's time, so the offered Erlangs are load × slots per instance
             slots = pools[pid].max_num_seqs if pools[pid].kind == "model" else pools[pid].concurrency
-            wait = erlang_c(pools[pid].instances * slots, peak[pid] * slots)
+            wait = erlang_c(pools[pid].instances * slots, max(peak[pid]) * slots)
             if wait > plan.latency_wait_probability + 1e-9:
                 problems.append(f"pool {pid}: an arriving call waits with probability {wait:.4f} at the buffered "
                                 f"peak, above the plan's {plan.latency_wait_probability:g}")

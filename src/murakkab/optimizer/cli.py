@@ -62,10 +62,11 @@ def plan_table(plan) -> list[Table]:
 
 
 def demand_of(rate: list[str], standard: bool, scale: float, trace: list[str], window_min: float,
-              trace_chat: str | None = None) -> dict:
+              trace_chat: str | None = None, slots: int = 1) -> dict:
     """The demand the options describe: the standard scenario, then --trace workflows, then --rate
     lines. `scale` multiplies the standard scenario's and the trace's rates (never --rate lines);
-    `trace_chat` sends every conversation request of the trace to that one workflow."""
+    `trace_chat` sends every conversation request of the trace to that one workflow; `slots` cuts the
+    trace's window into that many slots, each with its own peak (pools sized on their summed load)."""
     from murakkab.optimizer.api import Demand
     from murakkab.optimizer.demand import demand_from_times, parse_rate, standard_demand
     if not (scale > 0 and math.isfinite(scale)):
@@ -73,6 +74,9 @@ def demand_of(rate: list[str], standard: bool, scale: float, trace: list[str], w
     if scale != 1.0 and not (standard or trace):
         raise MurakkabError("--scale multiplies the --standard or --trace demand; with --rate alone, give the "
                             "rates you want (fix: drop --scale, or add --standard or --trace)")
+    if slots != 1 and not trace:
+        raise MurakkabError("--slots cuts the --trace window into slots: it needs --trace (fix: add --trace "
+                            "WORKFLOW, or drop --slots)")
     if trace_chat is not None and not trace:
         raise MurakkabError("--trace-chat maps the trace's conversations: it needs --trace (fix: e.g. "
                             f"--trace {trace_chat} --trace-chat {trace_chat})")
@@ -83,8 +87,9 @@ def demand_of(rate: list[str], standard: bool, scale: float, trace: list[str], w
         for w in trace:
             if w not in times:
                 raise MurakkabError(f"no trace for workflow '{w}' (known: {', '.join(times)})")
-            for key, d in demand_from_times(w, times[w], window_min * 60.0).items():
-                demand[key] = Demand(peak_rps=d.peak_rps * scale, avg_rps=d.avg_rps * scale)
+            for key, d in demand_from_times(w, times[w], window_min * 60.0, slots=slots).items():
+                demand[key] = Demand(peak_rps=d.peak_rps * scale, avg_rps=d.avg_rps * scale,
+                                     slot_peaks=tuple(r * scale for r in d.slot_peaks))
     for r in rate:
         key, d = parse_rate(r)
         demand[key] = d
@@ -126,6 +131,8 @@ def plan(
     trace_chat: Optional[str] = typer.Option(None, "--trace-chat", help="WORKFLOW: send every conversation "
                                              "request of the trace to this workflow (default: split by context)."),
     window_min: float = typer.Option(60.0, help="Forecast window over the trace (minutes)."),
+    slots: int = typer.Option(1, help="Cut the trace window into this many slots, each with its own peak: "
+                                      "shared pools are sized on the peak of their summed load."),
     objective: str = typer.Option("energy", help="energy | cost | accuracy"),
     policy: str = typer.Option("joint", help="joint | per-workflow | static"),
     budget: list[str] = typer.Option([], help="HARDWARE=COUNT available (GPUs or CPU nodes); repeat."),
@@ -144,7 +151,7 @@ def plan(
             raise MurakkabError(f"unknown objective '{objective}' (fix: energy, cost or accuracy)")
         if policy not in ("joint", "per-workflow", "static"):
             raise MurakkabError(f"unknown policy '{policy}' (fix: joint, per-workflow or static)")
-        req = PlanRequest(demand=demand_of(rate, standard, scale, trace, window_min, trace_chat), objective=objective,
+        req = PlanRequest(demand=demand_of(rate, standard, scale, trace, window_min, trace_chat, slots), objective=objective,
                           policy=policy, budgets=budgets_of(budget), cost_budget_usd=cost_budget, pue=pue,
                           epoch_s=epoch_min * 60.0, time_limit_s=time_limit)
         with working("planning"):

@@ -36,8 +36,10 @@ def parse_rate(text: str) -> tuple[tuple[str, str], Demand]:
 
 
 def demand_from_times(workflow: str, times: list[float], window_s: float, bucket_s: float = 60.0,
-                      tier_mix: dict[str, float] | None = None) -> dict[tuple[str, str], Demand]:
-    """Peak (busiest bucket) and average rates over the first `window_s` of arrival times, split by tier."""
+                      tier_mix: dict[str, float] | None = None, slots: int = 1) -> dict[tuple[str, str], Demand]:
+    """Peak (busiest bucket) and average rates over the first `window_s` of arrival times, split by tier.
+    With `slots` > 1 the window is cut into that many equal slots and each slot's busiest bucket is its
+    slot peak (`Demand.slot_peaks`), so that pools are sized on the peak of their summed load."""
     if window_s <= 0 or bucket_s <= 0:
         raise MurakkabError("forecast window and bucket must be > 0 s")
     inside = [t for t in times if 0 <= t < window_s]
@@ -49,7 +51,12 @@ def demand_from_times(workflow: str, times: list[float], window_s: float, bucket
     peak = max(buckets) / bucket_s
     avg = len(inside) / window_s
     mix = tier_mix or DEFAULT_TIER_MIX
-    return {(workflow, tier): Demand(peak_rps=peak * share, avg_rps=avg * share) for tier, share in mix.items()}
+    if slots < 1 or slots > len(buckets):
+        raise MurakkabError(f"slots must be between 1 and the {len(buckets)} buckets of the window (got {slots})")
+    per = [max(buckets[len(buckets) * k // slots:len(buckets) * (k + 1) // slots]) / bucket_s for k in range(slots)] \
+        if slots > 1 else []
+    return {(workflow, tier): Demand(peak_rps=peak * share, avg_rps=avg * share,
+                                     slot_peaks=tuple(p * share for p in per)) for tier, share in mix.items()}
 
 
 def standard_demand(scale: float = 1.0, workflows: tuple[str, ...] = STANDARD_WORKFLOWS

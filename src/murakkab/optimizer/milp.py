@@ -14,7 +14,8 @@ Constraints:
   sum_c y[g,c] = 1                                        one configuration per group
   sum_o x[g,c,t,o] = y[g,c]                               every step of the chosen config is routed
   x <= u,  L[g,t] >= lat[o] * u,  sum_{t in path} L <= SLO  critical-path latency (latency tiers)
-  sum alpha * rate_peak[g] * busy[o] * x <= n[p]          pooled capacity on the peak load
+  sum alpha * rate[g, s] * busy[o] * x <= n[p]  for every slot s   pooled capacity on the peak load
+                                                                  (one slot, rate_peak, without slot peaks)
   sum_{p of type h} units[p] * n[p] <= budget[h]          hardware budgets
 Accuracy SLOs and the accuracy floor of latency tiers are applied by leaving infeasible
 configurations out (they are constants per configuration).
@@ -87,6 +88,12 @@ class Group:
     configs: tuple[ConfigChoice, ...]
     paths: tuple[tuple[str, ...], ...]          # source-to-sink task paths of the DAG
     latency_max_s: float | None = None          # latency SLO, if a latency tier
+    # peak rate in each time slot of the epoch (empty: rate_peak in every slot). Pools are sized on
+    # the peak over slots of their summed load, so users whose peaks fall in different slots share.
+    slot_peaks: tuple[float, ...] = ()
+
+    def rate_in_slot(self, s: int) -> float:
+        return self.slot_peaks[s] if self.slot_peaks else self.rate_peak
 
 
 @dataclass(frozen=True)
@@ -556,7 +563,8 @@ class _Model:
     combo_var: dict[tuple[str, str], list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     group_ys: dict[str, list[int]] = field(default_factory=dict)
     group_modes: dict[str, dict] = field(default_factory=dict)
-    capacity: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # pool -> buffered peak load terms
+    # pool -> (column, alpha x pool time per request, its group): the buffered load terms, per slot
+    capacity: dict[str, list[tuple[int, float, Group]]] = field(default_factory=dict)
     energy_terms: list[tuple[int, float]] = field(default_factory=list)  # Wh per unit of each column
     cost_terms: list[tuple[int, float]] = field(default_factory=list)    # $ per unit
     accuracy_terms: list[tuple[int, float]] = field(default_factory=list)
@@ -573,10 +581,18 @@ def _pool_columns(m: _Model, problem: Problem, pool_ids: list[str]) -> None:
         m.capacity[pid] = []
 
 
+def slot_count(problem: Problem) -> int:
+    """Time slots the capacity rows run over: 1 when no group has slot peaks."""
+    counts = {len(g.slot_peaks) for g in problem.groups if g.slot_peaks}
+    if len(counts) > 1:
+        raise MurakkabError(f"every group with slot peaks needs the same number of slots (got {sorted(counts)})")
+    return counts.pop() if counts else 1
+
+
 def _add_load(m: _Model, problem: Problem, g: Group, var: int, o: StepOption) -> None:
     """Column `var` sends g's calls of one step to pool o.pool: its capacity load and busy energy."""
     p = problem.pools[o.pool]
-    m.capacity[o.pool].append((var, problem.alpha * g.rate_peak * o.busy_s))
+    m.capacity[o.pool].append((var, problem.alpha * o.busy_s, g))
     # rate (req/s) x busy (instance-s/req) = average busy instances; x watts x hours = Wh
     m.energy_terms.append((var, problem.pue * g.rate_avg * o.busy_s_avg * (p.power_busy_w - p.power_idle_w)
                            * problem.epoch_h))
@@ -650,7 +666,8 @@ def _group_columns(m: _Model, problem: Problem, g: Group, total_avg_rate: float)
 def _resource_rows(m: _Model, problem: Problem, pool_ids: list[str]) -> None:
     """Capacity per pool (buffered peak load within its instances), cover cuts, hardware budgets."""
     for pid, terms in m.capacity.items():
-        m.b.row(terms + [(m.n_var[pid], -1.0)], hi=0.0)
+        for s in range(slot_count(problem)):
+            m.b.row([(v, k * g.rate_in_slot(s)) for v, k, g in terms] + [(m.n_var[pid], -1.0)], hi=0.0)
     _add_cover_cuts(m.b, problem, m.n_var, m.group_modes)
     for hw, budget in problem.budgets.items():
         terms = [(m.n_var[pid], float(problem.pools[pid].units)) for pid in pool_ids

@@ -146,6 +146,7 @@ def _plan_route(req, asm, sol, g, loads: _Loads, energy: dict, cost: dict, pid_o
                  edges=sorted(set(edges)), variants=variants, accuracy_percent=cfg.profile.accuracy_percent,
                  accuracy_basis=cfg.profile.accuracy_source.basis, latency_p50_s=latency_p50,
                  latency_p90_s=latency_p90, rate_peak_rps=d.peak_rps, rate_avg_rps=d.avg_rps,
+                 rate_slot_peaks_rps=d.slot_peaks,
                  energy_wh_per_request=e_req, cost_usd_per_request=c_req)
 
 

@@ -92,6 +92,8 @@ class Route(BaseModel):
     latency_p90_s: float
     rate_peak_rps: float
     rate_avg_rps: float
+    # peak rate per time slot of the epoch when the plan was sized slot by slot (empty: one slot)
+    rate_slot_peaks_rps: tuple[float, ...] = ()
     energy_wh_per_request: float
     cost_usd_per_request: float
 
