@@ -129,3 +129,15 @@ def test_an_executor_step_runs_on_the_plan_route_that_uses_it(tmp_path):
         system = llm.requests[0]["messages"][0]["content"]
         assert "Executors (one step each)" in system and "- llm_debate (problem: text) -> code_candidates" in system
         assert "python_interpreter" not in system
+
+
+def test_serve_refuses_a_bad_orchestrator_setting_before_starting(tmp_path):
+    from typer.testing import CliRunner
+
+    from murakkab.cli import app
+    runner = CliRunner()
+    db = str(tmp_path / "j.db")
+    r = runner.invoke(app, ["serve", "--db", db, "--orchestrator", "ftp://127.0.0.1/v1"])
+    assert r.exit_code == 2 and "is not http(s)" in r.output
+    r = runner.invoke(app, ["serve", "--db", db, "--orchestrator", "http://127.0.0.1:1/v1", "--orchestrator-mode", "xml"])
+    assert r.exit_code == 2 and "mode 'xml' is unknown" in r.output
