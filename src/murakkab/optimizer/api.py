@@ -94,6 +94,9 @@ class PlanRequest:
     # independent parts of the MILP solved at once; None: one per CPU (os.cpu_count())
     solver_threads: int | None = None
     tiers: dict[str, list[TierSpec]] | None = None   # override derived tiers per workflow
+    # the static policy's picks per workflow ({knobs, models, pools}; scenario_files.load_static_baseline);
+    # None: the packaged optimizer/data/static_baseline.yaml
+    static_baseline: dict[str, dict] | None = None
     # demand names that are not built-in workflows (e.g. a tenant's upload "alice/my_vqa") -> the
     # workflow and the profiled workflow whose profiles it reuses
     workflows: dict[str, ReusedWorkflow] = field(default_factory=dict)
@@ -262,7 +265,7 @@ def assemble(req: PlanRequest, groups_subset: list[tuple[str, str]] | None = Non
     tiers_by_wf = {w: (req.tiers or {}).get(_profiled_as(req, w)) or derive_tiers(usable[w]) for w in models}
     pairs = groups_subset or sorted(req.demand)
     groups, tiers, demand, pools = [], {}, {}, {}
-    static = _static_baseline()["workflows"] if req.policy == "static" else None
+    static = (req.static_baseline or _static_baseline()["workflows"]) if req.policy == "static" else None
     for w, tkey in pairs:
         model = models[w]
         tier = tier_by_key(tiers_by_wf[w], tkey)

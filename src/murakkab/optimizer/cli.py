@@ -135,6 +135,10 @@ def plan(
                                       "shared pools are sized on the peak of their summed load."),
     objective: str = typer.Option("energy", help="energy | cost | accuracy"),
     policy: str = typer.Option("joint", help="joint | per-workflow | static"),
+    static_baseline: Optional[Path] = typer.Option(None, "--static-baseline", help="YAML of the static policy's "
+                                                   "picks per workflow (default: the packaged baseline)."),
+    tiers_file: Optional[Path] = typer.Option(None, "--tiers", help="YAML of SLO tiers per workflow (default: "
+                                              "derived from the catalogue)."),
     budget: list[str] = typer.Option([], help="HARDWARE=COUNT available (GPUs or CPU nodes); repeat."),
     cost_budget: Optional[float] = typer.Option(None, help="$ per epoch (accuracy objective)."),
     pue: float = typer.Option(1.2, help="Facility PUE (estimate by default)."),
@@ -146,6 +150,7 @@ def plan(
 ) -> None:
     """Plan models, knobs, hardware, operating points and instance counts for the demand."""
     from murakkab.optimizer import InfeasiblePlan, PlanRequest, make_plan
+    from murakkab.optimizer.scenario_files import load_static_baseline, load_tiers
     try:
         if objective not in ("energy", "cost", "accuracy"):
             raise MurakkabError(f"unknown objective '{objective}' (fix: energy, cost or accuracy)")
@@ -153,7 +158,9 @@ def plan(
             raise MurakkabError(f"unknown policy '{policy}' (fix: joint, per-workflow or static)")
         req = PlanRequest(demand=demand_of(rate, standard, scale, trace, window_min, trace_chat, slots), objective=objective,
                           policy=policy, budgets=budgets_of(budget), cost_budget_usd=cost_budget, pue=pue,
-                          epoch_s=epoch_min * 60.0, time_limit_s=time_limit)
+                          epoch_s=epoch_min * 60.0, time_limit_s=time_limit,
+                          static_baseline=None if static_baseline is None else load_static_baseline(static_baseline),
+                          tiers=None if tiers_file is None else load_tiers(tiers_file))
         with working("planning"):
             result = make_plan(req)
         if out:
