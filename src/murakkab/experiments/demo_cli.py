@@ -25,6 +25,10 @@ def demo(
     out: Path = typer.Option(None, "--out", help="run directory (default runs/demo-<timestamp>)"),
     parallel: bool = typer.Option(True, "--parallel/--no-parallel", help="run the six simulations in 2 worker processes"),
     json_out: bool = typer.Option(False, "--json", help="print the comparison rows as JSON instead of the tables"),
+    scenario: str = typer.Option("default", "--scenario", help="default (simulated day) | paper (video_qa + "
+                                 "code_gen from the trace, the paper's Gemma static beside ours) | h100-sweep"),
+    a100_budget: int = typer.Option(250, "--a100-budget", help="h100-sweep: the fixed A100 budget"),
+    h100_steps: str = typer.Option("0,10,20,40,80", "--h100-steps", help="h100-sweep: H100 budgets, comma-separated"),
 ) -> None:
     """Plan and simulate a standard day (video_qa + code_gen + reasoning, 70% accuracy:good / 30%
     latency:good) under static, per-workflow and joint policies, each with and without the reactive
@@ -40,6 +44,20 @@ def demo(
     from murakkab.report.table import resources_table, slo_table
 
     console = stdout_console()
+    if scenario != "default":
+        from murakkab.experiments.paper_cli import run_preset
+        try:
+            if scenario not in ("paper", "h100-sweep"):
+                raise MurakkabError(f"unknown scenario '{scenario}' (fix: default, paper or h100-sweep)")
+            try:
+                steps = [int(x) for x in h100_steps.split(",") if x.strip()]
+            except ValueError:
+                raise MurakkabError(f"--h100-steps '{h100_steps}' is not a comma-separated list of whole "
+                                    "numbers (fix: e.g. 0,100,400)") from None
+            run_preset(scenario, scale, a100_budget, steps)
+        except MurakkabError as exc:
+            fail(exc)
+        return
     try:
         sc = DemoScenario(hours=hours, seed=seed, scale=scale)
         run_dir = out or Path("runs") / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
