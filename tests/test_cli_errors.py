@@ -83,3 +83,11 @@ def test_usage_errors_are_one_line_too(args, needle):
 def test_help_still_prints_and_exits_0():
     res = CliRunner().invoke(app, ["--help"])
     assert res.exit_code == 0 and "Usage" in res.output and "plan" in res.output
+
+
+def test_report_into_an_existing_file(tmp_path):
+    taken = tmp_path / "report.html"
+    taken.write_text("keep me")
+    one_line_error(CliRunner().invoke(app, ["report", str(tmp_path), "--out", str(taken)]),
+                   f"--out {taken} is a file, not a directory")
+    assert taken.read_text() == "keep me"

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from murakkab.cli_common import fail
-from murakkab.cli_output import print_json, readable, stdout_console
+from murakkab.cli_output import print_json, readable, stdout_console, working
 from murakkab.errors import MurakkabError
 
 energy_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -70,7 +70,8 @@ def estimate(
                      lever_hardware=lever_hardware)
     try:
         p = make_params(overrides, config=config)
-        est = run(p)
+        with working(f"{p.draws} Monte Carlo draws"):
+            est = run(p)
         fl = fleet(p.queries_per_day, est.baseline.mean, est.long.mean, p.long_share)
         each, combined = levers(est.baseline.median, {"model": p.lever_model, "platform": p.lever_platform,
                                                       "hardware": p.lever_hardware})
@@ -188,7 +189,8 @@ def validate(worst_n: int = typer.Option(10, "--worst", help="How many worst row
     from murakkab.energy.validate import group_stats, validate_packaged, worst
 
     try:
-        results, skipped = validate_packaged()
+        with working("leave-one-out over every profile row"):
+            results, skipped = validate_packaged()
     except MurakkabError as exc:
         _fail(exc)
         return
