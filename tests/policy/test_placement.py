@@ -75,21 +75,21 @@ def _never():
 
 
 def test_strand_waits_while_an_instance_is_provisioning():
-    assert strand("t2", "tool", [inst("x", ready=False)], [("t3", "tool")], _never) == Strand("wait")
+    assert strand("t2", "tool", [inst("x", ready=False)], [("t3", "tool")], _never) == Strand("t2", "wait")
 
 
 def test_strand_moves_a_call_off_a_retired_pool_by_the_steps_shares():
     retired = [inst("x", 2, draining=True)]
     picks = iter([1, 0])
     step = [("t3", "tool"), ("t4", "tool")]
-    assert strand("t2", "tool", retired, step, lambda: next(picks)) == Strand("reroute", "t4")
-    assert strand("t2", "tool", retired, step, lambda: next(picks)) == Strand("reroute", "t3")
+    assert strand("t2", "tool", retired, step, lambda: next(picks)) == Strand("t2", "reroute", "t4")
+    assert strand("t2", "tool", retired, step, lambda: next(picks)) == Strand("t2", "reroute", "t3")
 
 
 def test_strand_never_moves_to_the_same_pool_or_another_kind():
     retired = [inst("x", draining=True)]
     # the share pick lands on the retired pool itself: the first other pool of the same kind instead
-    assert strand("t2", "tool", retired, [("t2", "tool"), ("t5", "tool")], lambda: 0) == Strand("reroute", "t5")
-    assert strand("t2", "tool", retired, [("m", "model")], _never) == Strand("nowhere")
-    assert strand("t2", "tool", retired, None, _never) == Strand("nowhere")
-    assert strand("t2", "tool", [], [("t2", "tool")], _never) == Strand("nowhere")
+    assert strand("t2", "tool", retired, [("t2", "tool"), ("t5", "tool")], lambda: 0) == Strand("t2", "reroute", "t5")
+    assert strand("t2", "tool", retired, [("m", "model")], _never) == Strand("t2", "nowhere")
+    assert strand("t2", "tool", retired, None, _never) == Strand("t2", "nowhere")
+    assert strand("t2", "tool", [], [("t2", "tool")], _never) == Strand("t2", "nowhere")

@@ -55,9 +55,19 @@ class Drain:
 
 @dataclass(frozen=True)
 class Strand:
-    """What a call does when its pool has no routable instance."""
+    """What a call for `pool` does when that pool has no routable instance."""
+    pool: str
     action: Literal["wait", "reroute", "nowhere"]
-    pool: str | None = None               # the pool to run on, for "reroute"
+    to: str | None = None                 # the pool to run on, for "reroute"
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A decision as a body applied it (the bodies' optional decision logs; the contract tests compare
+    them): when, and the body's handle of the call it moved (None for drains and rebalances)."""
+    at: float
+    decision: Rebalance | Drain | Strand
+    call: Hashable | None = None
 
 
 def least_loaded_index(loads: Sequence[int]) -> int | None:
@@ -117,11 +127,11 @@ def strand(pool: str, kind: str, instances: Sequence[InstanceInfo],
     order, or None when the running plan has no such (non-skipped) step; `pick()` is that step's pool
     choice by shares (called only when the call moves)."""
     if any(not i.draining for i in instances):
-        return Strand("wait")
+        return Strand(pool, "wait")
     if step_pools is None:
-        return Strand("nowhere")
+        return Strand(pool, "nowhere")
     same_kind = [pid for pid, k in step_pools if k == kind and pid != pool]
     if not same_kind:
-        return Strand("nowhere")
+        return Strand(pool, "nowhere")
     target = step_pools[pick()][0]
-    return Strand("reroute", target if target in same_kind else same_kind[0])
+    return Strand(pool, "reroute", target if target in same_kind else same_kind[0])

@@ -88,6 +88,7 @@ class RuntimeCluster:
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
         self.failures: dict[str, int] = {}           # failed backend attempts per pool (metrics)
+        self.decisions: list | None = None           # set to a list to log policy.placement.Applied (tests)
         self._t0 = time.monotonic()
         self.install_plan(plan, 0.0)
         for p in plan.pools:
@@ -208,12 +209,17 @@ class RuntimeCluster:
         if not pending and not queued:
             return
         decision = placement.rebalance(ps.plan.id, self._infos(ps, ps.routable), pending, queued)
+        self._log(decision)
         ps.pending.clear()
         for i in ps.routable:
             ps.seats[i.id].queue.clear()
         by_id = {i.id: i for i in ps.routable}
         for place in decision.placements:
             self._assign(ps, by_id[place.instance], place.key)
+
+    def _log(self, decision, call=None) -> None:
+        if self.decisions is not None:
+            self.decisions.append(placement.Applied(self.now(), decision, call))
 
     def _drain_later(self, arg: tuple[str, int]) -> None:
         self._drain(self.pools[arg[0]], arg[1])
@@ -222,6 +228,7 @@ class RuntimeCluster:
         """Drain `n` instances (`policy.placement.drain`: provisioning first, then least loaded); when none
         is left live, the calls waiting for any instance of the pool move on (`_restrand`)."""
         decision = placement.drain(ps.plan.id, self._infos(ps, ps.instances), n)
+        self._log(decision)
         by_id = {i.id: i for i in ps.instances}
         for iid in decision.victims:
             inst = by_id[iid]
@@ -324,7 +331,8 @@ class RuntimeCluster:
         pools = [(s.pool, self.pools[s.pool].plan.kind) for s in step.pools]
         return pools, self.router.shares(route, step).pick
 
-    def _place(self, pool_id: str, origin: CallOrigin | None, avoid: set[str], waiter: Waiter | None = None):
+    def _place(self, pool_id: str, call_id: str, origin: CallOrigin | None, avoid: set[str],
+               waiter: Waiter | None = None):
         """Where a call goes: (pool, instance) holding a slot for it, or its Waiter (`waiter`, else a new
         one) queued at an instance or at the pool. Raises NoInstanceLeft when it has nowhere to go."""
         for _ in range(len(self.pools) + 1):          # a re-route never leads back (its target is live)
@@ -340,23 +348,24 @@ class RuntimeCluster:
                 if seat.busy < seat.slots:
                     seat.busy += 1
                     return ps, inst
-                w = self._waiter(waiter, origin, pool_id, inst.id)
+                w = self._waiter(waiter, call_id, origin, pool_id, inst.id)
                 seat.queue.append(w)
                 return w
             pools, pick = self._step_pools(origin)
             decision = placement.strand(pool_id, ps.plan.kind, self._infos(ps, ps.instances), pools, pick)
+            self._log(decision, call_id)
             if decision.action == "wait":
-                w = self._waiter(waiter, origin, pool_id, None)
+                w = self._waiter(waiter, call_id, origin, pool_id, None)
                 ps.pending.append(w)
                 return w
             if decision.action == "nowhere":
                 raise NoInstanceLeft(self._nowhere(pool_id, origin))
-            pool_id, avoid = decision.pool, set()
+            pool_id, avoid = decision.to, set()
         raise NoInstanceLeft(f"pool '{pool_id}': re-routing the call went round in circles")
 
-    def _waiter(self, w: Waiter | None, origin, pool_id: str, instance: str | None) -> Waiter:
+    def _waiter(self, w: Waiter | None, call_id: str, origin, pool_id: str, instance: str | None) -> Waiter:
         if w is None:
-            return Waiter(asyncio.get_running_loop().create_future(), self.now(), origin, pool_id, instance)
+            return Waiter(asyncio.get_running_loop().create_future(), call_id, self.now(), origin, pool_id, instance)
         w.pool, w.instance = pool_id, instance
         return w
 
@@ -383,7 +392,7 @@ class RuntimeCluster:
         if w.future.done():
             return
         try:
-            where = self._place(ps.plan.id, w.origin, set(), waiter=w)
+            where = self._place(ps.plan.id, w.call_id, w.origin, set(), waiter=w)
         except NoInstanceLeft as exc:
             w.future.set_exception(exc)
             return
@@ -400,8 +409,8 @@ class RuntimeCluster:
         except ValueError:
             pass
 
-    async def _seat(self, pool_id: str, origin: CallOrigin | None, avoid: set[str]):
-        where = self._place(pool_id, origin, avoid)
+    async def _seat(self, pool_id: str, call_id: str, origin: CallOrigin | None, avoid: set[str]):
+        where = self._place(pool_id, call_id, origin, avoid)
         if not isinstance(where, Waiter):
             return where
         try:
@@ -448,7 +457,7 @@ class RuntimeCluster:
         for attempt in range(d.retries + 1):
             try:
                 # every instance failed once: `pick_instance` starts another round over all of them
-                ps, inst = await self._seat(pool_id, origin, tried)
+                ps, inst = await self._seat(pool_id, req.call_id, origin, tried)
             except NoInstanceLeft:
                 if not errors:
                     raise

@@ -15,6 +15,7 @@ class Waiter:
     """A call waiting for a slot. Its future resolves to the instance it may run on (a slot on that
     instance is already counted for it), or to the error that ends it."""
     future: asyncio.Future
+    call_id: str
     submitted_at: float                  # cluster time it started to wait
     origin: object                       # CallOrigin | None: what a re-route needs
     pool: str                            # where it waits now

@@ -64,6 +64,7 @@ cdef class Simulator:
     cdef public object autoscaler
     cdef public double t
     cdef public list _heap, _dirty, _zbuf, all_instances, records, compiled
+    cdef public object decisions, calls
     cdef public dict pools, routes, route_defs
     cdef public Py_ssize_t _zi
     cdef public long in_flight, _req_id

@@ -25,7 +25,7 @@ from murakkab.plan.schema import Plan, Pool, Route
 from murakkab.policy.accounting import DEFAULT_PREFILL_WEIGHT
 from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
 from murakkab.policy.reoptimizer import EpochReoptimizer
-from murakkab.policy.placement import WaitingCall, drain, rebalance, strand
+from murakkab.policy.placement import Applied, WaitingCall, drain, rebalance, strand
 from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, least_loaded
 from murakkab.policy.slo import LATENCY_TOLERANCE_S, SloRule
 from murakkab.policy.view import InstanceInfo
@@ -67,6 +67,7 @@ class SimConfig:
     bin_s: float = 60.0                     # width of the time-series bins
     prefill_weight: float = DEFAULT_PREFILL_WEIGHT
     record_intervals: bool = False          # keep every instance interval (tests; small runs only)
+    record_decisions: bool = False          # log placement decisions and where each call ran (contract tests)
 
 
 class _PoolRT:
@@ -267,6 +268,9 @@ class Simulator:
         self.in_flight = 0
         self._req_id = 0
         self.autoscaler = ReactiveAutoscaler(config.autoscaler) if config.autoscale else None
+        # policy.placement.Applied per decision; (request id, task, instance id) per finished call
+        self.decisions = [] if config.record_decisions else None
+        self.calls = [] if config.record_decisions else None
         self._register_plan(plan)
         self._set_routes(plan)
         for p in plan.pools:
@@ -339,6 +343,8 @@ class Simulator:
             return
         by_id = {i.id: i for i in prt.routable}
         decision = rebalance(prt.id, self._infos(prt.routable, prt.id), pending, queued)
+        if self.decisions is not None:
+            self.decisions.append(Applied(self.t, decision))
         prt.pending.clear()
         for other in prt.routable:
             if other.queue:
@@ -353,6 +359,8 @@ class Simulator:
 
     def _drain(self, prt: _PoolRT, n: int) -> None:
         decision = drain(prt.id, self._infos([i for i in prt.instances if not i.released], prt.id), n)
+        if self.decisions is not None:
+            self.decisions.append(Applied(self.t, decision))
         by_id = {i.id: i for i in prt.instances}
         for iid in decision.victims:
             inst = by_id[iid]
@@ -379,10 +387,12 @@ class Simulator:
         decision = strand(prt.id, prt.kind, self._infos([i for i in prt.instances if not i.released], prt.id),
                           [(q.id, q.kind) for q in step.pools] if step is not None else None,
                           step.rr.pick if step is not None else _no_pick)
+        if self.decisions is not None:
+            self.decisions.append(Applied(self.t, decision, call))
         if decision.action != "reroute":
             prt.pending.append(call)
             return
-        target = self.pools[decision.pool]
+        target = self.pools[decision.to]
         if target.routable:
             self._submit(least_loaded(target.routable), call)
         else:
@@ -577,6 +587,8 @@ class Simulator:
         req.cost += cost
         req.tok_in += inp
         req.tok_out += out
+        if self.calls is not None:
+            self.calls.append((req.id, s.task, call.inst.id))
         s.gpu_j += gpu_j
         s.node_j += node_j
         s.cost += cost
