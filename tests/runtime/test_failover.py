@@ -61,3 +61,22 @@ def test_a_client_error_is_not_retried():
         with pytest.raises(BackendError) as err:
             _call(cluster)
     assert "HTTP 400" in str(err.value) and bad.hits == 1 and good.hits == 0
+
+
+def test_failed_attempts_are_counted_per_pool_in_the_metrics(tmp_path):
+    # the first call goes to the first endpoint (both idle: ties to the first), which answers 500: one
+    # failed attempt on pool m, then the healthy endpoint answers
+    from murakkab.runtime.service import Runtime, RuntimeConfig
+
+    with FaultyServer("500") as bad, FaultyServer("ok") as good:
+        async def go():
+            rt = Runtime(RuntimeConfig(db_path=str(tmp_path / "j.db"), plan=worlds.hand_plan(),
+                                       backends=_cluster(bad.base_url, good.base_url).backends))
+            await rt.start()
+            try:
+                out = await rt.cluster.call("m", CallRequest(call_id="c", messages=MSG))
+                return out, rt.metrics.registry.get_sample_value("murakkab_backend_failures_total", {"pool": "m"})
+            finally:
+                await rt.stop()
+        out, failures = asyncio.run(go())
+    assert out.attempts == 2 and failures == 1.0

@@ -87,7 +87,7 @@ class RuntimeCluster:
         self._events: list = []                      # heap of (at, seq, action, arg) not yet due
         self._seq = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
-        self.failures: dict[str, int] = {}           # failed backend attempts per pool (metrics)
+        self.on_failure = None                       # called with the pool of each failed backend attempt
         self.decisions: list | None = None           # set to a list to log policy.placement.Applied (tests)
         self._t0 = time.monotonic()
         self.install_plan(plan, 0.0)
@@ -467,7 +467,8 @@ class RuntimeCluster:
                 out = await inst.call(req)
             except BackendError as exc:
                 errors.append(f"{inst.id}: {exc}")
-                self.failures[pool_id] = self.failures.get(pool_id, 0) + 1
+                if self.on_failure is not None:
+                    self.on_failure(pool_id)
                 if not exc.retryable:
                     raise
                 if streamed[0]:

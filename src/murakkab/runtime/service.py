@@ -339,6 +339,7 @@ class Runtime:
     def _install(self, version: int, plan: Plan) -> None:
         if self.cluster is None:
             self.cluster = RuntimeCluster(plan, self.cfg.backends, time_scale=self.cfg.time_scale, seed=self.cfg.seed)
+            self.cluster.on_failure = lambda pool: self.metrics.backend_failures.labels(pool).inc()
         else:
             # an operator's plan takes effect at once: the one actuation with no provisioning delay
             from murakkab.policy.actuation import actuate

@@ -33,8 +33,8 @@ class RuntimeMetrics:
                               ["workflow", "tier", "basis"], registry=r)
         self.cost = Counter("murakkab_cost_usd", "Cost attributed to requests ($)", ["workflow", "tier"], registry=r)
         self.tokens = Counter("murakkab_tokens", "Tokens", ["workflow", "direction"], registry=r)
-        self.retries = Counter("murakkab_backend_failures", "Failed backend attempts (retried or not)", ["pool"],
-                               registry=r)
+        self.backend_failures = Counter("murakkab_backend_failures", "Failed backend attempts (retried or not)",
+                                        ["pool"], registry=r)
         self.instances = Gauge("murakkab_pool_instances", "Instances per pool", ["pool", "state"], registry=r)
 
     def finished(self, res: RequestResult) -> None:

@@ -8,11 +8,14 @@ operating point when no profile curve is available; tests build curves by hand.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import Pool
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,24 +84,23 @@ def curve_from_points(points, max_num_seqs: int, idle_w: float, busy_w_fallback:
 
 
 def store_resolver() -> Callable[[Pool], InstanceCurve]:
-    """Resolve a model pool's curve from the packaged profile store by `pool.profile` label; fall back
-    to the plan's operating point when the store or the label is missing."""
-    profiles = {}
-    try:
-        from murakkab.profiles.store import load_profiles  # written in parallel; optional until it lands
-        store = load_profiles()
-        for prof in store.model_profiles:
-            key = getattr(prof, "key", None)
-            if key is not None and hasattr(key, "label"):
-                profiles[key.label()] = prof
-    except Exception:  # noqa: BLE001 - store absent or unreadable: the plan's own point still applies
-        profiles = {}
+    """Resolve a model pool's curve from the packaged profile store by `pool.profile` label. The store
+    must load: an unreadable store is an error, never a silent constant TPOT. A pool whose label the
+    store does not have (a hand-built plan) uses the plan's own operating point; that fallback is
+    logged once per label and named in the curve's `basis`."""
+    from murakkab.profiles.store import load_profiles
+    profiles = {prof.key.label(): prof for prof in load_profiles().model_profiles}
+    warned: set[str] = set()
 
     def resolve(pool: Pool) -> InstanceCurve:
         prof = profiles.get(pool.profile)
         if prof is not None and pool.max_num_seqs:
             return curve_from_points(prof.points, pool.max_num_seqs, pool.power_idle_w, pool.power_busy_w,
                                      pool.profile)
+        if pool.profile not in warned:
+            warned.add(pool.profile)
+            _log.warning("pool %s: profile %r is not in the packaged profile store; using the plan's operating "
+                         "point (constant TPOT, power linear idle->busy)", pool.id, pool.profile)
         return plan_point_curve(pool)
 
     return resolve
