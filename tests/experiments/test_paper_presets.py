@@ -47,3 +47,12 @@ def test_demo_cli_runs_the_presets_and_refuses_unknown_ones():
     assert res.exit_code == 2 and "--h100-steps" in res.output
     res = CliRunner().invoke(app, ["demo", "--scenario", "papr"])
     assert res.exit_code == 2 and "unknown scenario" in res.output
+
+
+def test_demo_workflow_set_is_an_option(tmp_path):
+    res = CliRunner().invoke(app, ["demo", "--workflows", "video_qa,code_gen", "--hours", "1", "--scale", "0.05",
+                                   "--no-parallel", "--out", str(tmp_path / "run")], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "mean rates code_gen 0.05/s, video_qa 0.05/s;" in res.output and "reasoning" not in res.output
+    res = CliRunner().invoke(app, ["demo", "--workflows", "video_qa,resoning", "--out", str(tmp_path / "x")])
+    assert res.exit_code == 2 and "unknown workflow 'resoning'" in res.output and "reasoning" in res.output

@@ -25,6 +25,8 @@ def demo(
     out: Path = typer.Option(None, "--out", help="run directory (default runs/demo-<timestamp>)"),
     parallel: bool = typer.Option(True, "--parallel/--no-parallel", help="run the six simulations in 2 worker processes"),
     json_out: bool = typer.Option(False, "--json", help="print the comparison rows as JSON instead of the tables"),
+    workflows: str = typer.Option("video_qa,code_gen,reasoning", "--workflows", help="default scenario: the "
+                                  "workflows to run, comma-separated (1.0 request/s each x --scale)"),
     scenario: str = typer.Option("default", "--scenario", help="default (simulated day) | paper (video_qa + "
                                  "code_gen from the trace, the paper's Gemma static beside ours) | h100-sweep"),
     a100_budget: int = typer.Option(250, "--a100-budget", help="h100-sweep: the fixed A100 budget"),
@@ -59,7 +61,7 @@ def demo(
             fail(exc)
         return
     try:
-        sc = DemoScenario(hours=hours, seed=seed, scale=scale)
+        sc = DemoScenario(hours=hours, seed=seed, scale=scale, rates_rps=demo_rates(workflows))
         run_dir = out or Path("runs") / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
         check_out_dir(run_dir)
         short = short_run_warning(hours)
@@ -110,3 +112,20 @@ def short_run_warning(hours: float) -> str | None:
             f"day's peak while the re-planning runs only saw these hours, so the ratios to static overstate a "
             f"day's savings (measured, joint GPUs: 2 h {TWO_HOUR_JOINT_GPUS}x, 24 h 1.44x; docs/simulator.md). "
             f"Use --hours 24 or more for ratios to compare")
+
+
+def demo_rates(workflows: str) -> dict[str, float]:
+    """--workflows 'video_qa,code_gen' -> the default scenario's 1.0 request/s for each (a clear error for
+    a name the demo does not know, or none)."""
+    from murakkab.errors import MurakkabError
+    from murakkab.names import did_you_mean
+    known = ("video_qa", "code_gen", "reasoning")
+    names = [w.strip() for w in workflows.split(",") if w.strip()]
+    if not names:
+        raise MurakkabError("--workflows names no workflow (fix: e.g. --workflows video_qa,code_gen)")
+    for w in names:
+        if w not in known:
+            raise MurakkabError(f"--workflows: unknown workflow '{w}'; {did_you_mean(w, known)}")
+    if len(set(names)) != len(names):
+        raise MurakkabError(f"--workflows lists a workflow twice ({workflows})")
+    return {w: 1.0 for w in names}
