@@ -1,9 +1,10 @@
 """A fault-injecting OpenAI-compatible chat server for failover tests, run with uvicorn on loopback.
 
-Behaviour per instance is set by `mode`: "ok" streams "hello world" as two chunks with usage;
+Behaviour per instance is set by `mode`: "ok" streams `reply` (default "hello world") as two chunks with usage;
 "500"/"400" answer HTTP 500/400; "hang" never answers (the client's read timeout fires); "cut" sends one
 chunk then drops the connection; "slow" streams "t0 t1 ..." one token per 50 ms for 10 s and records in
-`disconnected_at` (monotonic s) when the client goes away. `hits` counts requests; `bodies` keeps their JSON. Real llama.cpp is used for the
+`disconnected_at` (monotonic s) when the client goes away; "keepalive" answers 200 and then sends only SSE
+comments (": keep-alive"), forever, also recording `disconnected_at`. `hits` counts requests; `bodies` keeps their JSON. Real llama.cpp is used for the
 integration test; this server exists because a real one cannot be made to fail on demand.
 """
 
@@ -19,8 +20,8 @@ import uvicorn
 
 
 class FaultyServer:
-    def __init__(self, mode: str):
-        self.mode, self.hits = mode, 0
+    def __init__(self, mode: str, reply: str = "hello world"):
+        self.mode, self.hits, self.reply = mode, 0, reply
         self.bodies: list = []          # JSON request bodies received, in order
         self.disconnected_at: float | None = None
         self.slow_tokens_sent = 0
@@ -68,6 +69,13 @@ class FaultyServer:
                 ev["usage"] = usage
             return {"type": "http.response.body", "body": f"data: {json.dumps(ev)}\n\n".encode(), "more_body": True}
 
+        if self.mode == "keepalive":
+            gone = asyncio.ensure_future(receive())
+            while not gone.done():
+                await send({"type": "http.response.body", "body": b": keep-alive\n\n", "more_body": True})
+                await asyncio.sleep(0.05)
+            self.disconnected_at = time.monotonic()
+            return
         if self.mode == "slow":
             gone = asyncio.ensure_future(receive())      # resolves with http.disconnect when the client leaves
             for i in range(200):
@@ -81,10 +89,11 @@ class FaultyServer:
             await send(chunk(finish="stop"))
             await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
             return
-        await send(chunk("hello "))
+        first, _, rest = self.reply.partition(" ")
+        await send(chunk(first + " "))
         if self.mode == "cut":
             raise ConnectionResetError("injected: connection dropped mid-stream")
-        await send(chunk("world", "stop"))
+        await send(chunk(rest, "stop"))
         await send(chunk(usage={"prompt_tokens": 7, "completion_tokens": 2}))
         await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
 

@@ -41,3 +41,30 @@ def tenant_headers(db, name: str, max_concurrency: int | None = None) -> dict[st
     key = j.add_tenant(name) if max_concurrency is None else j.add_tenant(name, max_concurrency=max_concurrency)
     j.close()
     return {"Authorization": f"Bearer {key}"}
+
+
+class InThread:
+    """Serve an ASGI app with uvicorn on a loopback port in a background thread (a real HTTP server,
+    real connections): `with InThread(app) as base_url: ...`."""
+
+    def __init__(self, app):
+        import threading
+
+        import uvicorn
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error",
+                                                    timeout_keep_alive=75))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise AssertionError("server did not start")
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(timeout=20)

@@ -52,6 +52,17 @@ def test_series_bins_arrivals_and_attributed_power():
     assert s["attributed_power_w"] == pytest.approx([0.0, 1.0 * 3600 / 10, 2.0 * 3600 / 10])
 
 
+def test_series_and_rates_are_per_model_second_at_a_time_scale():
+    """At time scale 0.01 a 10 s wall bin is 1000 model seconds: 1 Wh finished in it is 3.6 W, not 360 W
+    (the energy is accounted in model time), and one arrival is 0.001 requests per model second."""
+    jobs = [JobRow("a", "w", "t", "completed", NOW - 5, NOW - 5, {"energy_wh": 1.0}, None)]
+    s = series(jobs, NOW, 10.0, 10.0, time_scale=0.01)
+    assert s["attributed_power_w"] == pytest.approx([1.0 * 3600 / 1000])
+    assert s["arrivals_rps"] == pytest.approx([1 / 1000])
+    rule = TierRule("w", "t", "accuracy", 50.0, 60.0)
+    assert attainment(jobs, {("w", "t"): rule}, NOW, 10.0, time_scale=0.01)[0]["rate_rps"] == pytest.approx(1 / 1000)
+
+
 def test_instance_power_is_linear_in_occupancy_and_capped():
     assert instance_power_w(100, 700, 0, 4) == 100
     assert instance_power_w(100, 700, 2, 4) == pytest.approx(400)
@@ -77,7 +88,9 @@ def test_state_endpoint_reports_the_runtime(server):
     for p, pp in zip(st["pools"], plan["plan"]["pools"]):
         assert p["power_w"] == pytest.approx(pp["power_idle_w"] * p["ready"])
     assert st["totals"]["power_w"] == pytest.approx(sum(p["power_w"] for p in st["pools"]))
-    assert sum(st["series"]["arrivals_rps"]) * st["series"]["bin_s"] == pytest.approx(3)
+    # rates are per model second: at time scale 0.001 one wall second is 1000 model seconds
+    assert st["time_scale"] == 0.001
+    assert sum(st["series"]["arrivals_rps"]) * st["series"]["bin_s"] / st["time_scale"] == pytest.approx(3)
     reasoning = next(t for t in st["tiers"] if t["workflow"] == "reasoning")
     assert (reasoning["finished"], reasoning["met"]) == (3, 3)                 # hand plan: accuracy tiers are met
     recent = {j["id"]: j for j in st["recent"]}

@@ -74,9 +74,10 @@ def test_dashboard_in_chromium(live_server):
     for rid, wh in rows:
         res = client.get(f"/v1/jobs/{rid}").json()["result"]
         assert float(wh) == pytest.approx(res["energy_wh"])
-    bin_s = client.get("/v1/dashboard/state").json()["series"]["bin_s"]
-    assert sum(arrivals) * bin_s == pytest.approx(3)
-    assert sum(arrivals_after) * bin_s == pytest.approx(5)
+    st = client.get("/v1/dashboard/state").json()
+    wall_s_per_model_s = st["series"]["bin_s"] / st["time_scale"]    # rates are per model second
+    assert sum(arrivals) * wall_s_per_model_s == pytest.approx(3)
+    assert sum(arrivals_after) * wall_s_per_model_s == pytest.approx(5)
     assert pools == [p["pool"] for p in client.get("/v1/plan").json()["pools"]]
     reasoning = next(t for t in tiers if t[0] == "reasoning")
     assert reasoning[4:] == ["5", "5", "100.0%"]                   # finished, met, attainment

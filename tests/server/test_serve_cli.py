@@ -1,11 +1,14 @@
 """`murakkab serve` refuses bad startup settings with one `error:` line and status 2, before any server
 starts (uvicorn.run is replaced by a recorder: reaching it means the check was missed)."""
 
+import socket
+
 import pytest
 from typer.testing import CliRunner
 
 from murakkab.cli import app
 from tests.runtime import worlds
+from tests.server.live import free_port
 
 
 @pytest.fixture
@@ -46,6 +49,25 @@ def test_bad_backends_and_plan_files_exit_2(tmp_path, started):
 def test_good_settings_reach_the_server(tmp_path, started):
     plan = tmp_path / "plan.json"
     plan.write_text(worlds.hand_plan().to_json())
-    r = _serve(tmp_path, "--plan", str(plan), "--reoptimize", "--time-scale", "0.01")
+    port = free_port()
+    r = _serve(tmp_path, "--plan", str(plan), "--reoptimize", "--time-scale", "0.01", "--port", str(port),
+               "--shutdown-timeout", "3")
     assert r.exit_code == 0, r.output
-    assert len(started) == 1 and started[0]["port"] == 8000
+    assert len(started) == 1 and started[0]["port"] == port and started[0]["timeout_graceful_shutdown"] == 3
+    assert f"listening on http://127.0.0.1:{port}" in r.output and "warning" not in r.output
+
+
+def test_no_auth_on_a_public_address_warns(tmp_path, started):
+    r = _serve(tmp_path, "--no-auth", "--host", "0.0.0.0", "--port", str(free_port()))
+    assert r.exit_code == 0 and len(started) == 1
+    assert "warning: --no-auth on 0.0.0.0" in r.output and "listening on http://0.0.0.0:" in r.output
+    r = _serve(tmp_path, "--no-auth", "--port", str(free_port()))             # loopback: no warning
+    assert r.exit_code == 0 and "warning" not in r.output
+
+
+def test_a_taken_port_is_one_error_line(tmp_path, started):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        r = _serve(tmp_path, "--port", str(taken.getsockname()[1]))
+    assert r.exit_code == 2 and started == [] and r.output.startswith("error: cannot listen on 127.0.0.1:")

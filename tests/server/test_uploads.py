@@ -24,7 +24,7 @@ def test_a_copy_of_a_builtin_is_tiered_planned_and_invoked(server):
         {"workflow": "acme/my_reasoning", "tier": "accuracy:good", **DEMAND},
         {"workflow": "reasoning", "tier": "accuracy:good", **DEMAND}]})
     assert r.status_code == 201, r.text
-    assert r.json()["workflows"] == {"acme/my_reasoning": {"profiles": "reasoning"}}
+    assert r.json()["workflows"] == {"acme/my_reasoning": {"profiles": "reasoning", "version": 1}}
     plan = server.get("/v1/plan", headers=acme).json()["plan"]
     assert any("acme/my_reasoning" in n and "'reasoning'" in n for n in plan["notes"])
     routes = {r["workflow"]: r for r in plan["routes"]}

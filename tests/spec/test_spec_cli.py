@@ -40,3 +40,11 @@ def test_workflows_lists_builtins_and_tasks():
     assert res.exit_code == 0
     for word in ("video_qa", "code_gen", "reasoning", "transcript", "detections", "debate", "pick", "solve"):
         assert word in res.stdout
+
+
+def test_validate_a_spec_nested_hundreds_of_levels_deep_is_one_error_line(tmp_path):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("name: deep\ninputs: " + "[" * 500 + "]" * 500 + "\ntasks: []\noutput: x\n")
+    res = runner.invoke(app, ["validate", str(deep)])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "nested far more than 32 levels deep" in res.stderr.replace("\n", " ")

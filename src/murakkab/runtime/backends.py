@@ -1,6 +1,7 @@
 """The backends file (YAML): which catalogue models and tools run where.
 
-    defaults: {connect_timeout_s: 5, read_timeout_s: 60, retries: 3, backoff_s: 0.05, down_s: 10}
+    defaults: {connect_timeout_s: 5, read_timeout_s: 60, call_timeout_s: 300, retries: 3, backoff_s: 0.05,
+               down_s: 10}
     models:
       qwen3-8b:                           # catalogue model id, as in the plan
         - base_url: http://127.0.0.1:8080/v1
@@ -59,7 +60,8 @@ class ToolBackend(BaseModel):
 class Defaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
     connect_timeout_s: float = Field(default=5.0, gt=0)
-    read_timeout_s: float = Field(default=60.0, gt=0)
+    read_timeout_s: float = Field(default=60.0, gt=0)     # between two bytes of an answer
+    call_timeout_s: float = Field(default=300.0, gt=0)    # one whole call, however the backend trickles
     retries: int = Field(default=3, ge=0, le=20)        # attempts after the first
     backoff_s: float = Field(default=0.05, ge=0)        # first retry delay; doubles each retry
     down_s: float = Field(default=10.0, ge=0)           # skip an unreachable instance this long

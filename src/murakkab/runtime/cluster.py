@@ -289,7 +289,7 @@ class RuntimeCluster:
                 for _ in range(ep.instances):
                     ps.made += 1
                     endpoint = Endpoint(ep.base_url.rstrip("/"), ep.served_model or (p.model or p.tool or ""),
-                                        ep.api_key_env, d.connect_timeout_s, d.read_timeout_s)
+                                        ep.api_key_env, d.connect_timeout_s, d.read_timeout_s, d.call_timeout_s)
                     self._join(ps, RemoteInstance(
                         f"{p.id}/{ps.made}", p.id, endpoint, InstanceMeter(curve, params, price, wall),
                         kind="chat" if p.kind == "model" else REMOTE_TOOLS[p.tool]))

@@ -90,7 +90,7 @@ def executor_steps(rt: "Runtime", tenant: str, tier: str) -> dict[str, tuple[Rou
     out: dict[str, tuple[Route, StepPlan]] = {}
     if rt.cluster is None:
         return out
-    mine = {rt.plan_name(tenant, n) for n in rt.workflow_names(tenant)}
+    mine = {rt.registry.plan_name(tenant, n) for n in rt.registry.names(tenant)}
     for route in rt.cluster.current_plan().routes:
         if route.workflow not in mine or tier not in (route.tier.key, route.tier.name):
             continue
@@ -107,9 +107,9 @@ def registry_for(rt: "Runtime", tenant: str, tier: str) -> dict[str, Component]:
     out: dict[str, Component] = {}
     if rt.cluster is None:
         return out
-    for name in rt.workflow_names(tenant):
+    for name in rt.registry.names(tenant):
         try:
-            rt.cluster.current_plan().route(rt.plan_name(tenant, name), tier)
+            rt.cluster.current_plan().route(rt.registry.plan_name(tenant, name), tier)
             wf = rt.workflow(tenant, name)
         except (KeyError, MurakkabError):
             continue
@@ -152,7 +152,7 @@ async def run_composite(rt: "Runtime", tenant: str, query: str, data: dict[str, 
     steps: dict[str, CompositeStepResult] = {}
     for s in comp.steps:
         if s.kind == "workflow":
-            predicted[s.name] = rt.route(rt.plan_name(tenant, s.uses), tier).latency_p90_s
+            predicted[s.name] = rt.route(rt.registry.plan_name(tenant, s.uses), tier).latency_p90_s
             steps[s.name] = CompositeStepResult(name=s.name, uses=s.uses, kind=s.kind)
         else:
             route, plan_step = placed[s.uses]

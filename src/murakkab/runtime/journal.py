@@ -38,7 +38,22 @@ CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, request_id TEXT NOT NULL, t REAL NOT NULL, kind TEXT NOT NULL,
   data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_request ON events (request_id, seq);
+CREATE TABLE IF NOT EXISTS workflow_versions (
+  tenant TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, spec TEXT NOT NULL, created REAL NOT NULL,
+  deleted REAL, PRIMARY KEY (tenant, name, version));
 """
+
+# Columns added after the first release: (table, column, type). Older journals get them on open.
+_ADDED_COLUMNS = (
+    ("requests", "options", "TEXT"),              # call options of the output step (chat max_tokens, temperature)
+    ("requests", "workflow_version", "INTEGER"),  # the uploaded workflow's version the request runs (None: built-in)
+    ("requests", "deadline_s", "REAL"),           # the request's deadline, counted from each start
+    ("requests", "idempotency_key", "TEXT"),      # the client's Idempotency-Key, unique per tenant
+    ("plans", "workflows", "TEXT"),               # {plan name of an upload: the version the plan runs}
+)
+
+#: The largest plan or workflow version SQLite's INTEGER holds.
+MAX_VERSION = 2**63 - 1
 
 OPEN_STATES = ("accepted", "running")
 
@@ -70,6 +85,9 @@ class RequestRow:
     created: float
     updated: float
     options: dict | None = None       # call options of the output step (chat max_tokens, temperature)
+    workflow_version: int | None = None   # an upload's version (None: a built-in)
+    deadline_s: float | None = None       # wall seconds from each start before the request fails
+    idempotency_key: str | None = None
 
 
 class Journal:
@@ -81,9 +99,16 @@ class Journal:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
-        cols = {r[1] for r in self._db.execute("PRAGMA table_info(requests)").fetchall()}
-        if "options" not in cols:      # journals written before per-request call options existed
-            self._db.execute("ALTER TABLE requests ADD COLUMN options TEXT")
+        for table, column, kind in _ADDED_COLUMNS:
+            cols = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})").fetchall()}
+            if column not in cols:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS requests_idempotency ON requests (tenant, idempotency_key) "
+                         "WHERE idempotency_key IS NOT NULL")
+        # uploads stored before workflows had versions become version 1
+        self._db.execute("INSERT OR IGNORE INTO workflow_versions SELECT tenant, name, 1, spec, created, NULL "
+                         "FROM workflows WHERE NOT EXISTS (SELECT 1 FROM workflow_versions v "
+                         "WHERE v.tenant = workflows.tenant AND v.name = workflows.name)")
 
     def close(self) -> None:
         with self._lock:
@@ -129,22 +154,56 @@ class Journal:
         return Tenant(*row) if row else None
 
     # ---- workflows -----------------------------------------------------------------------
-    def put_workflow(self, tenant: str, name: str, spec: str) -> None:
-        self._tx([("INSERT OR REPLACE INTO workflows VALUES (?, ?, ?, ?)", (tenant, name, spec, time.time()))])
-
-    def workflows(self, tenant: str | None = None) -> list[tuple[str, str, str]]:
-        """(tenant, name, spec) rows, of one tenant or all."""
-        if tenant is None:
-            return self._all("SELECT tenant, name, spec FROM workflows ORDER BY tenant, name")
-        return self._all("SELECT tenant, name, spec FROM workflows WHERE tenant = ? ORDER BY name", (tenant,))
-
-    # ---- plans ---------------------------------------------------------------------------
-    def add_plan(self, plan_id: str, plan_json: str, activate: bool) -> int:
+    def put_workflow(self, tenant: str, name: str, spec: str) -> int:
+        """Store a new version of an upload; returns its number (1 for the first; numbers are never
+        reused, not even after a delete)."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                cur = self._db.execute("INSERT INTO plans (plan_id, plan, created) VALUES (?, ?, ?)",
-                                       (plan_id, plan_json, time.time()))
+                last = self._db.execute("SELECT MAX(version) FROM workflow_versions WHERE tenant = ? AND name = ?",
+                                        (tenant, name)).fetchone()[0]
+                version = (last or 0) + 1
+                self._db.execute("INSERT INTO workflow_versions VALUES (?, ?, ?, ?, ?, NULL)",
+                                 (tenant, name, version, spec, time.time()))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return version
+
+    def workflow_version(self, tenant: str, name: str, version: int | None = None) -> tuple[int, str] | None:
+        """(version, spec) of an upload: the newest live one, or the given version (a deleted one too:
+        requests journalled before a delete still run it)."""
+        if version is None:
+            return self._one("SELECT version, spec FROM workflow_versions WHERE tenant = ? AND name = ? AND deleted "
+                             "IS NULL ORDER BY version DESC LIMIT 1", (tenant, name))
+        return self._one("SELECT version, spec FROM workflow_versions WHERE tenant = ? AND name = ? AND version = ?",
+                         (tenant, name, version))
+
+    def workflows(self, tenant: str | None = None) -> list[tuple[str, str, int, str]]:
+        """(tenant, name, newest version, spec) of live uploads, of one tenant or all."""
+        sql = ("SELECT tenant, name, version, spec FROM workflow_versions v WHERE deleted IS NULL AND version = "
+               "(SELECT MAX(version) FROM workflow_versions w WHERE w.tenant = v.tenant AND w.name = v.name "
+               "AND deleted IS NULL)")
+        if tenant is None:
+            return self._all(sql + " ORDER BY tenant, name")
+        return self._all(sql + " AND tenant = ? ORDER BY name", (tenant,))
+
+    def delete_workflow(self, tenant: str, name: str) -> int:
+        """Mark every version of an upload deleted (kept for requests that run them); returns how many."""
+        with self._lock:
+            cur = self._db.execute("UPDATE workflow_versions SET deleted = ? WHERE tenant = ? AND name = ? "
+                                   "AND deleted IS NULL", (time.time(), tenant, name))
+            return cur.rowcount
+
+    # ---- plans ---------------------------------------------------------------------------
+    def add_plan(self, plan_id: str, plan_json: str, activate: bool, workflows: dict[str, int] | None = None) -> int:
+        """Store a plan as the next version; `workflows` pins the version of each upload it routes."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                cur = self._db.execute("INSERT INTO plans (plan_id, plan, created, workflows) VALUES (?, ?, ?, ?)",
+                                       (plan_id, plan_json, time.time(), json.dumps(workflows or {})))
                 version = cur.lastrowid
                 if activate:
                     self._db.execute("UPDATE plans SET active = (version = ?)", (version,))
@@ -160,8 +219,22 @@ class Journal:
         self._tx([("UPDATE plans SET active = (version = ?)", (version,))])
 
     def plan(self, version: int) -> str | None:
+        if not 1 <= version <= MAX_VERSION:
+            return None
         row = self._one("SELECT plan FROM plans WHERE version = ?", (version,))
         return row[0] if row else None
+
+    def plan_created(self, version: int | None) -> float | None:
+        row = self._one("SELECT created FROM plans WHERE version = ?", (version,)) if version else None
+        return row[0] if row else None
+
+    def plan_workflows(self, version: int) -> dict[str, int] | None:
+        """The upload versions a plan runs ({plan name: version}); None for plans stored before pins."""
+        row = self._one("SELECT workflows FROM plans WHERE version = ?", (version,))
+        return json.loads(row[0]) if row and row[0] is not None else None
+
+    def set_plan_workflows(self, version: int, workflows: dict[str, int]) -> None:
+        self._tx([("UPDATE plans SET workflows = ? WHERE version = ?", (json.dumps(workflows), version))])
 
     def active_plan(self) -> tuple[int, str] | None:
         return self._one("SELECT version, plan FROM plans WHERE active = 1")
@@ -171,12 +244,14 @@ class Journal:
 
     # ---- requests ------------------------------------------------------------------------
     def accept(self, rid: str, tenant: str, workflow: str, tier: str, inputs: dict, mode: str,
-               plan_version: int | None, options: dict | None = None) -> None:
+               plan_version: int | None, options: dict | None = None, *, workflow_version: int | None = None,
+               deadline_s: float | None = None, idempotency_key: str | None = None) -> None:
         now = time.time()
         self._tx([("INSERT INTO requests (id, tenant, workflow, tier, inputs, mode, status, attempts, plan_version,"
-                   " created, updated, options) VALUES (?, ?, ?, ?, ?, ?, 'accepted', 0, ?, ?, ?, ?)",
+                   " created, updated, options, workflow_version, deadline_s, idempotency_key)"
+                   " VALUES (?, ?, ?, ?, ?, ?, 'accepted', 0, ?, ?, ?, ?, ?, ?, ?)",
                    (rid, tenant, workflow, tier, json.dumps(inputs), mode, plan_version, now, now,
-                    json.dumps(options) if options else None)),
+                    json.dumps(options) if options else None, workflow_version, deadline_s, idempotency_key)),
                   ("INSERT INTO events (request_id, t, kind, data) VALUES (?, ?, 'accepted', '{}')", (rid, now))])
 
     def start(self, rid: str) -> None:
@@ -199,8 +274,16 @@ class Journal:
                    (rid, now, status, json.dumps({"error": error} if error else {})))])
 
     def request(self, rid: str) -> RequestRow | None:
+        return self._request("id = ?", (rid,))
+
+    def request_by_key(self, tenant: str, idempotency_key: str) -> RequestRow | None:
+        """The tenant's request first sent with this Idempotency-Key, if any."""
+        return self._request("tenant = ? AND idempotency_key = ?", (tenant, idempotency_key))
+
+    def _request(self, where: str, params: tuple) -> RequestRow | None:
         row = self._one("SELECT id, tenant, workflow, tier, inputs, mode, status, attempts, plan_version, result, "
-                        "error, created, updated, options FROM requests WHERE id = ?", (rid,))
+                        "error, created, updated, options, workflow_version, deadline_s, idempotency_key "
+                        f"FROM requests WHERE {where}", params)
         if row is None:
             return None
         r = list(row)

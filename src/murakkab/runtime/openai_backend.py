@@ -2,9 +2,12 @@
 `/v1/audio/transcriptions`.
 
 Each call is one HTTP request; the router (`cluster.py`) retries and fails over. A 5xx, a
-timeout or a connection closed mid-stream raises a retryable `BackendError`; a refused connection
+timeout (between two bytes, or of the whole call: a server that sends only keep-alive comments
+cannot hold a call past `call_timeout_s`) or a connection closed mid-stream raises a retryable
+`BackendError`; a refused connection
 also marks the instance down for a while; a 4xx is not retried (the request itself is wrong).
 Cancelling the awaiting task closes the stream, which tells the server to stop generating.
+Errors name the instance, never the endpoint's URL (they reach tenants); the URL goes to the log.
 Energy is modelled from the pool's profile through the instance meter (no power counters here).
 Tokens come from the stream's `usage` when the server sends it (`stream_options.include_usage`);
 servers that omit it (llama-cpp-python 0.3) get a count of streamed content chunks instead, which
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import os
 from dataclasses import dataclass
 
@@ -25,6 +29,8 @@ from murakkab.runtime.calls import BackendError, CallRequest
 from murakkab.runtime.meter import InstanceMeter
 from murakkab.runtime.results import CallOutcome
 
+log = logging.getLogger("murakkab.backend")
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -33,6 +39,7 @@ class Endpoint:
     api_key_env: str | None = None    # environment variable holding the key (never the key itself)
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0      # between two streamed chunks
+    call_timeout_s: float = 300.0     # the whole call
 
     def headers(self) -> dict[str, str]:
         key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
@@ -40,13 +47,14 @@ class Endpoint:
 
 
 def _classify(exc: Exception, where: str) -> BackendError:
+    # httpx's own text can carry the address: it goes to the log (`_logged`), not into the error
     if isinstance(exc, httpx.ConnectError):
-        return BackendError(f"{where}: cannot connect ({exc})", instance_down=True)
+        return BackendError(f"{where}: cannot connect ({type(exc).__name__})", instance_down=True)
     if isinstance(exc, httpx.TimeoutException):
         return BackendError(f"{where}: timed out ({type(exc).__name__})")
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-        return BackendError(f"{where}: connection closed mid-stream ({exc})")
-    return BackendError(f"{where}: {type(exc).__name__}: {exc}")
+        return BackendError(f"{where}: connection closed mid-stream ({type(exc).__name__})")
+    return BackendError(f"{where}: {type(exc).__name__}")
 
 
 class RemoteInstance:
@@ -81,15 +89,26 @@ class RemoteInstance:
         cid = f"{req.call_id}#{next(self._ids)}"
         self.meter.enter(cid)
         try:
-            if self.kind == "transcription":
-                text, t_in, t_out = await self._transcribe(req)
-            else:
-                text, t_in, t_out = await self._chat(req)
+            async with asyncio.timeout(self.endpoint.call_timeout_s):
+                if self.kind == "transcription":
+                    text, t_in, t_out = await self._transcribe(req)
+                else:
+                    text, t_in, t_out = await self._chat(req)
+        except TimeoutError:
+            raise self._logged(BackendError(f"instance {self.id}: no complete answer within the call timeout "
+                                            f"({self.endpoint.call_timeout_s:g} s)")) from None
+        except BackendError as exc:
+            raise self._logged(exc)
         finally:
             energy = self.meter.leave(cid)
         return CallOutcome(text=text, tokens_in=t_in, tokens_out=t_out, latency_s=loop.time() - t0,
                            energy_wh=energy.facility_wh, energy_basis=energy.basis, cost_usd=energy.cost_usd,
                            pool=self.pool, instance=self.id)
+
+    def _logged(self, exc: BackendError) -> BackendError:
+        log.warning("backend %s at %s: %s%s", self.id, self.endpoint.base_url, exc,
+                    f" ({exc.__cause__})" if exc.__cause__ is not None else "")
+        return exc
 
     async def _chat(self, req: CallRequest) -> tuple[str, int, int]:
         ep = self.endpoint
@@ -99,7 +118,7 @@ class RemoteInstance:
             body["max_tokens"] = req.max_tokens
         if req.temperature is not None:
             body["temperature"] = req.temperature
-        where = f"{ep.base_url} ({self.id})"
+        where = f"instance {self.id}"
         parts: list[str] = []
         usage = None
         chunks = 0
@@ -151,7 +170,7 @@ class RemoteInstance:
     async def _transcribe(self, req: CallRequest) -> tuple[str, int, int]:
         """payload: (filename, bytes) of one audio file."""
         ep = self.endpoint
-        where = f"{ep.base_url} ({self.id})"
+        where = f"instance {self.id}"
         name, audio = req.payload
         try:
             resp = await self.client().post(f"{ep.base_url}/audio/transcriptions", headers=ep.headers(),

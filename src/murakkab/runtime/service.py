@@ -16,42 +16,24 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from murakkab.errors import MurakkabError
-from murakkab.plan.ids import RouteKey, StepName, TenantWorkflow
+from murakkab.plan.ids import RouteKey, StepName
 from murakkab.plan.schema import Plan, Route
 from murakkab.policy.slo import SloRule
 from murakkab.runtime.backends import BackendsConfig
-from murakkab.runtime.calls import BadInput, NoInstanceLeft
+from murakkab.runtime.calls import BackendError, BadInput, NoInstanceLeft
 from murakkab.runtime.cluster import RuntimeCluster
 from murakkab.runtime.replan import ReplanSettings
 from murakkab.runtime.dag import StepFailed, run_dag
+from murakkab.runtime.errors import Conflict, KeyReused, NoProfile, NotFound, TooBusy, Unavailable  # noqa: F401 - re-exported
 from murakkab.runtime.journal import Journal, RequestRow
 from murakkab.runtime.results import RequestResult, StepResult
 from murakkab.runtime.steps import StepRunner
 from murakkab.runtime.telemetry import RuntimeMetrics, emit_spans
+from murakkab.runtime.workflows import WorkflowRegistry
 
 if TYPE_CHECKING:
     from murakkab.orchestrator.backend import BackendConfig
     from murakkab.policy.autoscaler import AutoscalerConfig
-
-
-class NotFound(MurakkabError):
-    """A workflow, job, plan or route the caller cannot see (HTTP 404)."""
-
-
-class Conflict(MurakkabError):
-    """The request clashes with the server's state, e.g. no deployed plan (HTTP 409)."""
-
-
-class TooBusy(MurakkabError):
-    """A tenant's concurrency limit is reached (HTTP 429)."""
-
-
-class Unavailable(MurakkabError):
-    """No backend instance can serve the request (HTTP 503)."""
-
-
-class NoProfile(Conflict):
-    """An uploaded workflow whose DAG has no workflow profile: it cannot be tiered, planned or run (HTTP 409)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +41,23 @@ class Limits:
     max_body_bytes: int = 1_000_000
     max_dag_tasks: int = 64
     default_tenant_concurrency: int = 64
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long a request may run, counted from each start (wall seconds). A latency tier's default is
+    `latency_factor` x its target (stretched by a time scale above 1); other tiers get `request_s`. A
+    client may ask for its own, up to `max_request_s`. One backend call is bounded by the backends
+    file's `call_timeout_s` (and by its request's deadline)."""
+    request_s: float = 600.0
+    latency_factor: float = 3.0
+    max_request_s: float = 3600.0
+
+    def __post_init__(self):
+        for name in ("request_s", "latency_factor", "max_request_s"):
+            v = getattr(self, name)
+            if not (v > 0 and v != float("inf")):
+                raise MurakkabError(f"deadline setting {name} must be a finite number > 0, got {v}")
 
 
 @dataclass
@@ -72,6 +71,7 @@ class RuntimeConfig:
     reoptimize: bool = False              # run the shared epoch re-optimizer
     replan: ReplanSettings = field(default_factory=ReplanSettings)
     limits: Limits = field(default_factory=Limits)
+    deadlines: Deadlines = field(default_factory=Deadlines)
     max_attempts: int = 3                 # runs of one request across restarts
     max_tokens: int | None = None         # cap on generated tokens per model call (real backends)
     seed: int = 0
@@ -108,6 +108,7 @@ class _Live:
     result: RequestResult | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     on_token: Any = None              # streaming: called with each content delta of the output step
+    cancel_on_disconnect: bool = False    # a job whose event stream's client leaves is cancelled
 
 
 class Runtime:
@@ -120,7 +121,7 @@ class Runtime:
         self._live: dict[str, _Live] = {}
         self._open_by_tenant: dict[str, int] = {}
         self._bg: list[asyncio.Task] = []
-        self._workflows: dict[tuple[str, str], Any] = {}
+        self.registry = WorkflowRegistry(self.journal, config.limits.max_dag_tasks)
         self.autoscaler = None
         self.reoptimizer = None
         self.epochs: list[dict] = []      # last re-plans: forecast, version, solve time or error
@@ -135,7 +136,8 @@ class Runtime:
     async def start(self) -> None:
         active = self.journal.active_plan()
         if active is None and self.cfg.plan is not None:
-            self.journal.add_plan(self.cfg.plan.plan_id, self.cfg.plan.to_json(), activate=True)
+            self.journal.add_plan(self.cfg.plan.plan_id, self.cfg.plan.to_json(), activate=True,
+                                  workflows=self.registry.pins_for(self.cfg.plan))
             active = self.journal.active_plan()
         if active is not None:
             self._install(active[0], Plan.from_json(active[1]))
@@ -205,13 +207,14 @@ class Runtime:
                  "observed_rps": _keyed(ro.last_observed), "forecast_rps": _keyed(forecast)}
         t = time.perf_counter()
         try:
-            self._replan_workflows = self.workflows_in(cl.plan)
+            self._replan_workflows = self.registry.workflows_in(cl.plan)
             plan = await asyncio.to_thread(ro.make_plan, forecast)
         except (MurakkabError, ValueError) as exc:
             entry.update(error=f"re-plan failed, keeping plan version {self.plan_version}: {exc}")
         else:
             entry["solve_s"] = time.perf_counter() - t
-            version = self.journal.add_plan(plan.plan_id, plan.to_json(), activate=True)
+            version = self.journal.add_plan(plan.plan_id, plan.to_json(), activate=True,
+                                            workflows=self.registry.pins_for(plan))   # the same versions
             ro.actuate(cl, plan)
             self.plan_version = version
             entry.update(version=version, plan_id=plan.plan_id, switch_at_s=cl.now() + ro.provisioning_delay_s)
@@ -228,103 +231,20 @@ class Runtime:
             self.metrics.instances.labels(pid, "desired").set(ps.desired)
 
     # ---- registry ------------------------------------------------------------------------
-    def workflow(self, tenant: str, name: str):
-        """The LogicalWorkflow `name` as `tenant` sees it: a built-in or one the tenant uploaded."""
-        from murakkab.spec import builtin_names, load_builtin, load_workflow
-        if name in builtin_names():
-            key = ("", name)
-            if key not in self._workflows:
-                self._workflows[key] = load_builtin(name)
-            return self._workflows[key]
-        key = (tenant, name)
-        if key not in self._workflows:
-            rows = [r for r in self.journal.workflows(tenant) if r[1] == name]
-            if not rows:
-                raise NotFound(f"no workflow '{name}' (fix: GET /v1/workflows lists yours and the built-ins)")
-            self._workflows[key] = load_workflow(rows[0][2])
-        return self._workflows[key]
+    def workflow(self, tenant: str, name: str, version: int | None = None):
+        """The LogicalWorkflow `name` as `tenant` sees it (an upload: the version requests run now)."""
+        return self.registry.get(tenant, name, version)
 
-    def plan_name(self, tenant: str, name: str) -> str:
-        """The workflow's name in plans: a built-in's own name; an upload's `tenant/name`, so two
-        tenants' workflows of the same name never share a route."""
-        from murakkab.spec import builtin_names
-        return name if name in builtin_names() else str(TenantWorkflow(tenant, name))
-
-    def profiles_of(self, tenant: str, name: str) -> str | None:
-        """The workflow whose workflow profiles plan `name`: itself if built in, else the built-in with
-        the same DAG (see `reuse`). Raises NoProfile naming what is missing when there is none."""
-        from murakkab.runtime.reuse import mismatch, same_dag_as
-        from murakkab.spec import builtin_names
-        wf = self.workflow(tenant, name)
-        if name in builtin_names():
-            return None
-        builtins = {b: self.workflow("", b) for b in builtin_names()}
-        match = same_dag_as(wf, builtins)
-        if match is None:
-            raise NoProfile(f"workflow '{name}' has no workflow profile for its DAG, so it cannot be tiered, planned "
-                            f"or invoked ({mismatch(wf, builtins)}) (fix: profile it, or reuse a built-in's structure: "
-                            f"the same task names, capabilities and edges as one of {sorted(builtins)})")
-        return match
-
-    def reused(self, plan_name: str):
-        """For a plan's workflow name `tenant/name` (an upload), the optimizer's ReusedWorkflow."""
-        from murakkab.optimizer.api import ReusedWorkflow
-        try:
-            key = TenantWorkflow.parse(plan_name)
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
-        return ReusedWorkflow(self.workflow(key.tenant, key.name), self.profiles_of(key.tenant, key.name))
-
-    @staticmethod
-    def _tenant_of(plan_name: str) -> str:
-        try:
-            return TenantWorkflow.parse(plan_name).tenant
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
-
-    def plan_workflow(self, tenant: str, name: str, *, any_tenant: bool = False) -> tuple[str, object | None]:
-        """(name in plans, ReusedWorkflow or None for a built-in) of a demand's workflow. `name` is a
-        built-in, one of `tenant`'s uploads, or (with `any_tenant`, for the operator) 'tenant/name'."""
-        from murakkab.spec import builtin_names
-        if name in builtin_names():
-            return name, None
-        if "/" in name:
-            owner = self._tenant_of(name)
-            if not any_tenant and owner != tenant:
-                raise NotFound(f"no workflow '{name}' (fix: GET /v1/workflows lists yours and the built-ins)")
-            return name, self.reused(name)
-        scoped = self.plan_name(tenant, name)
-        return scoped, self.reused(scoped)
-
-    def workflows_in(self, plan: Plan) -> dict:
-        """ReusedWorkflow for every uploaded workflow a plan routes (what re-planning it needs)."""
-        return {r.workflow: self.reused(r.workflow) for r in plan.routes if "/" in r.workflow}
-
-    def workflow_names(self, tenant: str) -> list[str]:
-        from murakkab.spec import builtin_names
-        return sorted(set(builtin_names()) | {r[1] for r in self.journal.workflows(tenant)})
-
-    def register_workflow(self, tenant: str, text: str):
-        """Validate a spec (safe YAML, never executed) and store it for the tenant."""
-        from murakkab.spec import builtin_names, load_workflow
-        wf = load_workflow(text)
-        if len(wf.tasks) > self.cfg.limits.max_dag_tasks:
-            raise MurakkabError(f"workflow '{wf.name}' has {len(wf.tasks)} tasks; the limit is "
-                                f"{self.cfg.limits.max_dag_tasks} (fix: split it or raise the server's limit)")
-        if wf.name in builtin_names():
-            raise Conflict(f"'{wf.name}' is a built-in workflow name (fix: rename your workflow)")
-        self.journal.put_workflow(tenant, wf.name, text)
-        self._workflows[(tenant, wf.name)] = wf
-        return wf
-
-    def deploy(self, plan: Plan, activate: bool = True) -> int:
-        """Store a plan as a new version; activating it moves the running cluster to it."""
+    def deploy(self, plan: Plan, activate: bool = True, workflows: dict[str, int] | None = None) -> int:
+        """Store a plan as a new version; activating it moves the running cluster to it. `workflows`
+        pins the upload versions it runs (default: the deployed plan's, else the newest)."""
         for route in plan.routes:
             names = [s.task for s in route.steps]      # a Route checked its DAG when it was built
             if len(names) > self.cfg.limits.max_dag_tasks:
                 raise MurakkabError(f"route {route.workflow}/{route.tier.key} has {len(names)} steps; the limit is "
                                     f"{self.cfg.limits.max_dag_tasks}")
-        version = self.journal.add_plan(plan.plan_id, plan.to_json(), activate)
+        pins = workflows if workflows is not None else self.registry.pins_for(plan)
+        version = self.journal.add_plan(plan.plan_id, plan.to_json(), activate, workflows=pins)
         if activate:
             self._install(version, plan)
         return version
@@ -336,7 +256,15 @@ class Runtime:
         self.journal.activate_plan(version)
         self._install(version, Plan.from_json(text))
 
+    def _pin(self, version: int, plan: Plan) -> None:
+        pins = self.journal.plan_workflows(version)
+        if pins is None:                  # a plan stored before plans pinned versions
+            pins = self.registry.pins_for(plan)
+            self.journal.set_plan_workflows(version, pins)
+        self.registry.pinned = dict(pins)
+
     def _install(self, version: int, plan: Plan) -> None:
+        self._pin(version, plan)
         if self.cluster is None:
             self.cluster = RuntimeCluster(plan, self.cfg.backends, time_scale=self.cfg.time_scale, seed=self.cfg.seed)
             self.cluster.on_failure = lambda pool: self.metrics.backend_failures.labels(pool).inc()
@@ -361,17 +289,22 @@ class Runtime:
 
     # ---- requests ------------------------------------------------------------------------
     def submit(self, tenant: str, workflow: str, tier: str, inputs: dict[str, Any], *, mode: str = "job",
-               max_concurrency: int | None = None, on_token=None, options: dict | None = None) -> str:
+               max_concurrency: int | None = None, on_token=None, options: dict | None = None,
+               deadline_s: float | None = None, idempotency_key: str | None = None,
+               cancel_on_disconnect: bool = False) -> str:
         """Validate and journal a request, then start it. Returns its id. Raises before journalling.
         `on_token(delta)` receives the output step's tokens as the backend streams them, when that
         step is a single model call (see `streams_tokens`); compositions (votes, debates) do not.
         `options` ({max_tokens, temperature}, e.g. from a chat request) apply to every model call of the
-        workflow's output step; they are journalled, so a restarted request keeps them."""
-        wf = self.workflow(tenant, workflow)
+        workflow's output step; they are journalled, so a restarted request keeps them. `deadline_s`
+        overrides the tier's deadline (see `Deadlines`). With an `idempotency_key` already used by the
+        tenant, nothing new starts: the first request's id comes back (see `replayed`)."""
+        version = self.registry.serving_version(tenant, workflow)
+        wf = self.workflow(tenant, workflow, version)
         try:
-            route = self.route(self.plan_name(tenant, workflow), tier)
+            route = self.route(self.registry.plan_name(tenant, workflow), tier)
         except Conflict:
-            self.profiles_of(tenant, workflow)     # an upload with no profile: say that, not "no route"
+            self.registry.profiles_of(tenant, workflow, version)   # an upload with no profile: say that
             raise
         missing = [k for k in wf.inputs if k not in inputs]
         extra = [k for k in inputs if k not in wf.inputs]
@@ -382,30 +315,55 @@ class Runtime:
         for k, typ in wf.inputs.items():
             if not isinstance(inputs[k], str):
                 raise MurakkabError(f"input '{k}' ({typ}) must be a string (text, or a file path for a video)")
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        if idempotency_key is not None:
+            first = self.journal.request_by_key(tenant, idempotency_key)
+            if first is not None:
+                same = (first.workflow, first.tier, first.inputs, first.mode, first.options or {}) == \
+                       (workflow, route.tier.key, inputs, mode, options)
+                if not same:
+                    raise KeyReused(f"Idempotency-Key '{idempotency_key}' was first sent with another request "
+                                    f"({first.workflow}, {first.tier}, mode {first.mode}) (fix: use a new key for a "
+                                    "new request)")
+                return first.id
         limit = max_concurrency or self.cfg.limits.default_tenant_concurrency
         if self._open_by_tenant.get(tenant, 0) >= limit:
             raise TooBusy(f"tenant '{tenant}' already has {limit} requests in flight, its limit "
                           "(fix: wait for some to finish, or ask for a higher limit)")
         rid = uuid.uuid4().hex
-        options = {k: v for k, v in (options or {}).items() if v is not None}
-        self.journal.accept(rid, tenant, workflow, route.tier.key, inputs, mode, self.plan_version, options)
+        self.journal.accept(rid, tenant, workflow, route.tier.key, inputs, mode, self.plan_version, options,
+                            workflow_version=version, deadline_s=self.deadline_for(route, deadline_s),
+                            idempotency_key=idempotency_key)
         self._open_by_tenant[tenant] = self._open_by_tenant.get(tenant, 0) + 1
         self.metrics.accepted.labels(workflow, route.tier.key).inc()
         if self.reoptimizer is not None:
             self.reoptimizer.record_arrival(route.workflow, route.tier.key)
         self.metrics.in_flight.inc()
-        self._launch(self.journal.request(rid), on_token)
+        self._launch(self.journal.request(rid), on_token, cancel_on_disconnect)
         return rid
+
+    def deadline_for(self, route: Route, asked_s: float | None = None) -> float:
+        """A request's deadline (wall seconds from its start): the client's, else its tier's default."""
+        d = self.cfg.deadlines
+        if asked_s is not None:
+            if not 0 < asked_s <= d.max_request_s:
+                raise MurakkabError(f"deadline_s must be > 0 and at most {d.max_request_s:g} s, got {asked_s}")
+            return float(asked_s)
+        if route.tier.metric == "latency" and route.tier.threshold > 0:
+            # targets are model seconds: a slower-than-real simulation stretches them
+            return d.latency_factor * route.tier.threshold * max(1.0, self.cfg.time_scale)
+        return d.request_s
 
     def streams_tokens(self, tenant: str, workflow: str, tier: str) -> bool:
         """Whether the workflow's output step is one model call whose tokens can be streamed as they come."""
         wf = self.workflow(tenant, workflow)
-        step = next((s for s in self.route(self.plan_name(tenant, workflow), tier).steps if s.task == wf.output), None)
+        step = next((s for s in self.route(self.registry.plan_name(tenant, workflow), tier).steps
+                     if s.task == wf.output), None)
         return (step is not None and step.kind == "llm" and not step.skipped
                 and max(step.calls_parallel, 1) * max(step.calls_sequential, 1) == 1)
 
-    def _launch(self, row: RequestRow, on_token=None) -> None:
-        live = self._live[row.id] = _Live(on_token=on_token)
+    def _launch(self, row: RequestRow, on_token=None, cancel_on_disconnect: bool = False) -> None:
+        live = self._live[row.id] = _Live(on_token=on_token, cancel_on_disconnect=cancel_on_disconnect)
         live.task = asyncio.create_task(self._execute(row, live))
 
     async def wait(self, rid: str) -> RequestResult:
@@ -435,6 +393,16 @@ class Runtime:
         live.listeners.append(q)
         return q
 
+    @property
+    def shutting_down(self) -> bool:
+        return self._shutdown
+
+    def abandoned(self, rid: str) -> None:
+        """The client watching a job's events left: cancel it if it was submitted to be."""
+        live = self._live.get(rid)
+        if live is not None and live.cancel_on_disconnect and not self._shutdown:
+            self.cancel(rid)
+
     def cancel(self, rid: str) -> bool:
         live = self._live.get(rid)
         if live is None or live.task is None or live.task.done():
@@ -453,17 +421,21 @@ class Runtime:
         t0 = time.perf_counter()
         self.journal.start(rid)
         res: RequestResult
+        deadline = asyncio.timeout(row.deadline_s)
         try:
-            res = await self._run(row, live, t0)
+            async with deadline:
+                res = await self._run(row, live, t0)
             status, error = "completed", None
+        except TimeoutError as exc:
+            status, res = "failed", None
+            error = (f"{DEADLINE_EXCEEDED}: the request ran past its {row.deadline_s:g} s deadline (fix: ask for a "
+                     "longer one with deadline_s, or use a faster tier)") if deadline.expired() else \
+                f"internal error: {type(exc).__name__}: {exc}"
         except asyncio.CancelledError:
             status, error = "cancelled", "cancelled by the client or server shutdown"
             res = None
         except (StepFailed, MurakkabError) as exc:
-            cause = exc.cause if isinstance(exc, StepFailed) else exc
-            kind = ("no backend instance left" if isinstance(cause, NoInstanceLeft)
-                    else "bad input" if isinstance(cause, BadInput) else "error")
-            status, error = "failed", f"{kind}: {exc}"
+            status, error = "failed", f"{failure_kind(exc)}: {exc}"
             res = None
         except Exception as exc:  # noqa: BLE001 - an unexpected bug must still end the request, loudly
             status, error = "failed", f"internal error: {type(exc).__name__}: {exc}"
@@ -490,8 +462,8 @@ class Runtime:
                 pass
 
     async def _run(self, row: RequestRow, live: _Live, t0: float) -> RequestResult:
-        wf = self.workflow(row.tenant, row.workflow)
-        route = self.route(self.plan_name(row.tenant, row.workflow), row.tier)
+        wf = self.workflow(row.tenant, row.workflow, row.workflow_version)
+        route = self.route(self.registry.plan_name(row.tenant, row.workflow), row.tier)
         router = self.cluster.current_router()          # the request keeps its plan's pool choice
         runner = StepRunner(self.cluster, router=router, max_tokens=self.cfg.max_tokens)   # one per request
         variant = router.variant(route)
@@ -540,6 +512,22 @@ class Runtime:
                                   model_critical_path_s=model_cp, time_scale=self.cfg.time_scale)
         res.slo_met = SloRule.of_route(route).met(res.model_latency_s)
         return res
+
+
+#: How a failed request's error begins, by cause (the server maps each to an HTTP status).
+NO_INSTANCE, BAD_INPUT, DEADLINE_EXCEEDED, BACKEND_REJECTED = ("no backend instance left", "bad input",
+                                                               "deadline exceeded", "backend rejected the request")
+
+
+def failure_kind(exc: Exception) -> str:
+    cause = exc.cause if isinstance(exc, StepFailed) else exc
+    if isinstance(cause, NoInstanceLeft):
+        return NO_INSTANCE
+    if isinstance(cause, BadInput):
+        return BAD_INPUT
+    if isinstance(cause, BackendError) and cause.status is not None and 400 <= cause.status < 500:
+        return f"{BACKEND_REJECTED} (HTTP {cause.status})"
+    return "error"
 
 
 def _keyed(f: dict[tuple[str, str], float]) -> dict[str, float]:

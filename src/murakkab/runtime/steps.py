@@ -1,7 +1,8 @@
 """Run one step of a route: its model calls (with the composition's pattern) or its tool call.
 
 - llm: `calls_sequential` rounds of `calls_parallel` calls (normally 1 x 1); output = the text.
-- self_consistency: `calls_parallel` chains at once, then a majority vote over their answers.
+- self_consistency: `calls_parallel` chains at once, then a majority vote over their answers; output =
+  {answer (normalised), votes, samples, text (a winning chain's reply, unchanged)}.
 - llm_debate: `calls_sequential` rounds of `calls_parallel` debaters; from round 2 on every debater
   sees all answers of the previous round; output = the last round's answers (the candidates).
 - llm_tester: one call writing tests (its `.run` tool step executes them in the sandbox).
@@ -87,8 +88,11 @@ class StepRunner:
             previous = [o.text or "" for o in outs]
         res = step_from_calls(res, calls)
         if step.executor == "self_consistency":
-            winner, votes = compose.majority_vote([compose.extract_answer(t) for t in previous])
-            res.output = {"answer": winner, "votes": votes, "samples": len(previous)}
+            answers = [compose.extract_answer(t) for t in previous]
+            winner, votes = compose.majority_vote(answers)
+            # the vote compares normalised answers; `text` is a winning chain's reply as the model wrote it
+            res.output = {"answer": winner, "votes": votes, "samples": len(previous),
+                          "text": previous[answers.index(winner)]}
         elif step.executor == "llm_debate":
             res.output = previous
         else:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import sqlite3
 from pathlib import Path
 
@@ -28,6 +30,10 @@ def serve(
                                             "decomposes requests naming no workflow (default: the matcher)"),
     orchestrator_model: str = typer.Option("default", help="model name sent to the orchestrator backend"),
     orchestrator_mode: str = typer.Option("tools", help="tools, json_schema or json_object"),
+    request_timeout: float = typer.Option(600.0, help="deadline (s) of a request whose tier has no latency target; "
+                                          "a latency tier's is 3x its target"),
+    shutdown_timeout: float = typer.Option(10.0, help="on SIGTERM, seconds to let in-flight requests finish before "
+                                           "they are cancelled (journalled: they run again at the next start)"),
 ) -> None:
     """Start the HTTP API (FastAPI + uvicorn)."""
     import uvicorn
@@ -37,7 +43,7 @@ def serve(
     from murakkab.runtime.backends import BackendsConfig, load_backends
     from murakkab.policy.autoscaler import AutoscalerConfig
     from murakkab.runtime.replan import ReplanSettings
-    from murakkab.runtime.service import Limits, RuntimeConfig, check_config
+    from murakkab.runtime.service import Deadlines, Limits, RuntimeConfig, check_config
     from murakkab.server.app import ServerConfig, create_app
     try:
         cfg = RuntimeConfig(db_path=str(db), plan=_read_plan(plan) if plan else None,
@@ -48,18 +54,58 @@ def serve(
                             replan=ReplanSettings(epoch_s=epoch_min * 60.0, provisioning_delay_s=provisioning_s),
                             limits=Limits(max_body_bytes=max_body_bytes),
                             orchestrator=BackendConfig(base_url=orchestrator, model=orchestrator_model,
-                                                       mode=orchestrator_mode) if orchestrator else None)
+                                                       mode=orchestrator_mode) if orchestrator else None,
+                            deadlines=Deadlines(request_s=request_timeout))
         check_config(cfg)        # everything the app's startup would refuse, before uvicorn starts
+        if not shutdown_timeout >= 0:
+            raise MurakkabError(f"--shutdown-timeout must be >= 0, got {shutdown_timeout}")
+        sock = _listen(host, port)
     except (MurakkabError, OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     except sqlite3.Error as exc:
         typer.echo(f"error: {journal_problem(db, exc)}", err=True)
         raise typer.Exit(2) from None
+    if no_auth and not _loopback(host):
+        typer.echo(f"warning: --no-auth on {host}: anyone who can reach this address can call every route as tenant "
+                   "'default', plans included (fix: serve on 127.0.0.1, or drop --no-auth and add tenants)", err=True)
     app = create_app(ServerConfig(runtime=cfg, auth=not no_auth))
+    typer.echo(f"murakkab: listening on http://{_hostport(host, port)} (API docs at /docs; SIGTERM stops it within "
+               f"{shutdown_timeout:g} s)")
     # Keep idle connections longer than clients do (httpx: 5 s), so a client never reuses a
     # connection the server is closing at that moment (a lost request under load).
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
+    uvicorn.run(app, fd=sock.fileno(), host=host, port=port, log_level="warning", timeout_keep_alive=75,
+                timeout_graceful_shutdown=shutdown_timeout)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The bound, listening socket (so "listening on" is printed only once it is true)."""
+    from murakkab.errors import MurakkabError
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                          flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(2048)
+    except OSError as exc:
+        raise MurakkabError(f"cannot listen on {host}:{port}: {exc.strerror or exc} (fix: pick a free --port, or "
+                            "another --host)") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _hostport(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _read_plan(path: Path):

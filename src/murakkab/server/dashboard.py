@@ -109,8 +109,10 @@ def runtime_state(rt, *, window_s: float = 300.0, bin_s: float = 10.0, recent: i
                               "provisioning": sum(1 for i in infos if not i.ready),
                               "draining": sum(1 for i in infos if i.draining), "load": sum(i.load for i in infos),
                               "slots": slots * len(infos), "power_w": power})
-        return {"now_unix": now, "window_s": window_s, "plan": plan_info, "pools": pools,
-                "tiers": attainment(window, rules, now, window_s), "series": series(window, now, window_s, bin_s),
+        scale = rt.cfg.time_scale           # rates and attributed power per model second (see dashboard_state)
+        return {"now_unix": now, "window_s": window_s, "time_scale": scale, "plan": plan_info, "pools": pools,
+                "tiers": attainment(window, rules, now, window_s, scale),
+                "series": series(window, now, window_s, bin_s, scale),
                 "totals": {"requests_by_status": counts, "energy_wh": energy_wh,
                            "energy_basis": "attributed to completed jobs (see each job's energy_basis)",
                            "power_w": total_w, "power_basis": POWER_BASIS},

@@ -60,9 +60,10 @@ def job_latency_s(result: dict) -> float:
 
 
 def attainment(jobs: list[JobRow], rules: dict[tuple[str, str], TierRule], now: float,
-               window_s: float) -> list[dict]:
-    """Per (workflow, tier): jobs finished in the last `window_s`, how many met the SLO, and the rate of
-    accepted jobs over the window (requests/s)."""
+               window_s: float, time_scale: float = 1.0) -> list[dict]:
+    """Per (workflow, tier): jobs finished in the last `window_s` (wall clock), how many met the SLO,
+    and the rate of accepted jobs over the window per model second (a wall second at `time_scale` is
+    1/time_scale model seconds)."""
     out = {}
     for key, rule in rules.items():
         out[key] = {"workflow": rule.workflow, "tier": rule.tier, "slo": rule.slo, "finished": 0, "met": 0,
@@ -73,7 +74,7 @@ def attainment(jobs: list[JobRow], rules: dict[tuple[str, str], TierRule], now: 
             continue
         row = out[(j.workflow, j.tier)]
         if j.created >= now - window_s:
-            row["rate_rps"] += 1.0 / window_s
+            row["rate_rps"] += time_scale / window_s
         if j.status in ("completed", "failed") and j.updated >= now - window_s:
             row["finished"] += 1
             row["met"] += slo_met(j, rule)
@@ -82,21 +83,22 @@ def attainment(jobs: list[JobRow], rules: dict[tuple[str, str], TierRule], now: 
     return [out[k] for k in sorted(out)]
 
 
-def series(jobs: list[JobRow], now: float, window_s: float, bin_s: float) -> dict:
-    """Bins over the last `window_s`, oldest first: accepted requests/s, and the power attributed to
-    the jobs finished in each bin (their energy / bin width, W)."""
+def series(jobs: list[JobRow], now: float, window_s: float, bin_s: float, time_scale: float = 1.0) -> dict:
+    """Bins of `bin_s` wall seconds over the last `window_s`, oldest first: accepted requests per model
+    second, and the power attributed to the jobs finished in each bin (their energy, accounted in
+    model time, over the bin's model seconds: bin_s / time_scale), W."""
     n = max(1, int(round(window_s / bin_s)))
     start = now - n * bin_s
     arrivals, power = [0.0] * n, [0.0] * n
     for j in jobs:
         k = math.floor((j.created - start) / bin_s)
         if 0 <= k < n:
-            arrivals[k] += 1.0 / bin_s
+            arrivals[k] += time_scale / bin_s
         if j.status == "completed" and j.result is not None:
             k = math.floor((j.updated - start) / bin_s)
             if 0 <= k < n:
-                power[k] += float(j.result.get("energy_wh", 0.0)) * 3600.0 / bin_s
-    return {"bin_s": bin_s, "t_start_unix": [start + k * bin_s for k in range(n)], "arrivals_rps": arrivals,
+                power[k] += float(j.result.get("energy_wh", 0.0)) * 3600.0 * time_scale / bin_s
+    return {"bin_s": bin_s, "time_scale": time_scale, "t_start_unix": [start + k * bin_s for k in range(n)], "arrivals_rps": arrivals,
             "attributed_power_w": power}
 
 

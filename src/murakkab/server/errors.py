@@ -1,4 +1,6 @@
-"""Every error is JSON: {"error": {"type", "message"}} with a fitting status code."""
+"""Every error is JSON: {"error": {"type", "message"}} with a fitting status code. No error body carries
+a backend's address (backend errors name instances; the log has the URLs). Unexpected exceptions
+are answered by `middleware.CatchAll`, which keeps the connection open."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from murakkab.errors import MurakkabError, SpecError
-from murakkab.runtime.service import Conflict, NotFound, TooBusy, Unavailable
+from murakkab.runtime.errors import Conflict, KeyReused, NotFound, TooBusy, Unavailable
+from murakkab.server.middleware import BodyTooLarge
 
 
 def error_response(status: int, kind: str, message: str, **extra) -> JSONResponse:
@@ -19,7 +22,7 @@ def status_of(exc: MurakkabError) -> int:
     from murakkab.optimizer.explain import InfeasiblePlan
     from murakkab.orchestrator.backend import OrchestratorError, OrchestratorUnavailable
     for cls, code in ((NotFound, 404), (Conflict, 409), (TooBusy, 429), (Unavailable, 503), (InfeasiblePlan, 422),
-                      (OrchestratorUnavailable, 503), (OrchestratorError, 422)):
+                      (OrchestratorUnavailable, 503), (OrchestratorError, 422), (KeyReused, 422)):
         if isinstance(exc, cls):
             return code
     return 422 if isinstance(exc, SpecError) else 400
@@ -40,8 +43,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
-        return error_response(exc.status_code, "http_error", str(exc.detail))
+        kind = "body_too_large" if isinstance(exc, BodyTooLarge) else "http_error"
+        return error_response(exc.status_code, kind, str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _any(_: Request, exc: Exception):
-        return error_response(500, "internal_error", f"{type(exc).__name__}: {exc}")
+    @app.exception_handler(RecursionError)
+    async def _deep(_: Request, exc: RecursionError):
+        return error_response(400, "too_deep", "the request is nested too deeply to read (fix: flatten it)")

@@ -20,6 +20,8 @@ Path = tuple[str | int, ...]
 _ALLOWED_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "map", "seq")}
 # Aliases can multiply a small file into a huge tree ("billion laughs"); a spec never needs many nodes.
 _MAX_NODES = 100_000
+# A spec is a few levels deep (tasks -> task -> inputs/knobs); far deeper nesting is an attack or a mistake.
+_MAX_DEPTH = 32
 
 
 class SpecLoader(yaml.SafeLoader):
@@ -66,6 +68,9 @@ def _walk(loader: SpecLoader, node: yaml.Node, path: Path, lines: dict[Path, int
         raise SpecError(f"tag '{node.tag}' is not allowed: a spec is plain data and never builds objects",
                         line=node.start_mark.line + 1, fix="remove the tag and write the value as plain YAML")
     lines.setdefault(path, node.start_mark.line + 1)
+    if len(path) > _MAX_DEPTH:
+        raise SpecError(f"the document is nested more than {_MAX_DEPTH} levels deep", line=node.start_mark.line + 1,
+                        fix="a spec needs a few levels: name, inputs, tasks (each with inputs, prefer, knobs), output")
     if isinstance(node, yaml.MappingNode):
         seen: dict = {}
         for key_node, value_node in node.value:
@@ -106,6 +111,10 @@ def load_yaml(text: str, file: str | None = None) -> tuple[object, SourceMap]:
                         fix="correct the YAML syntax at this line (indentation, colons, quotes)") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"malformed YAML: {exc}", file=file, fix="correct the YAML syntax") from None
+    except RecursionError:       # the parser recurses per level: hundreds of levels exhaust Python's stack
+        raise SpecError(f"the document is nested far more than {_MAX_DEPTH} levels deep", file=file,
+                        fix="a spec needs a few levels: name, inputs, tasks (each with inputs, prefer, knobs), "
+                            "output") from None
     finally:
         loader.dispose()
     return data, SourceMap(file=file, lines=lines)

@@ -21,19 +21,35 @@ function el(tag, attrs, text) {
   return e;
 }
 
-// A line chart of one series over [0, n): axes with min/max labels, a polyline of the values.
-function lineChart(svg, values, color) {
+// A line chart of one series of bins (oldest first, `binS` wall seconds each): a y axis with 0, half
+// and max in `unit`, a time axis with ticks every quarter of the window in seconds before now.
+function lineChart(svg, values, color, binS, unit) {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const w = Number(svg.getAttribute("width")), h = Number(svg.getAttribute("height"));
-  const pad = {l: 46, r: 8, t: 8, b: 18};
+  const pad = {l: 52, r: 10, t: 8, b: 32};
   const max = Math.max(1e-9, ...values);
-  const x = i => pad.l + (values.length > 1 ? i / (values.length - 1) : 0) * (w - pad.l - pad.r);
+  const n = values.length;
+  const x = i => pad.l + (n > 1 ? i / (n - 1) : 0) * (w - pad.l - pad.r);
   const y = v => h - pad.b - (v / max) * (h - pad.t - pad.b);
-  svg.appendChild(el("line", {svg: 1, x1: pad.l, y1: h - pad.b, x2: w - pad.r, y2: h - pad.b, stroke: "#999"}));
-  svg.appendChild(el("line", {svg: 1, x1: pad.l, y1: pad.t, x2: pad.l, y2: h - pad.b, stroke: "#999"}));
-  svg.appendChild(el("text", {svg: 1, x: 2, y: pad.t + 10, "font-size": 10}, fmt(max, 2)));
-  svg.appendChild(el("text", {svg: 1, x: 2, y: h - pad.b, "font-size": 10}, "0"));
-  svg.appendChild(el("text", {svg: 1, x: w - 60, y: h - 4, "font-size": 10}, "now"));
+  const axis = {svg: 1, stroke: "#999"};
+  svg.appendChild(el("line", {...axis, x1: pad.l, y1: h - pad.b, x2: w - pad.r, y2: h - pad.b}));
+  svg.appendChild(el("line", {...axis, x1: pad.l, y1: pad.t, x2: pad.l, y2: h - pad.b}));
+  for (const f of [0, 0.5, 1]) {
+    svg.appendChild(el("text", {svg: 1, x: pad.l - 4, y: y(f * max) + 3, "font-size": 10, "text-anchor": "end"},
+                       fmt(f * max, 2)));
+  }
+  svg.appendChild(el("text", {svg: 1, x: 2, y: pad.t + 2, "font-size": 9, fill: "#555"}, unit));
+  // bin i covers [now - (n - i) binS, now - (n - i - 1) binS): label its end
+  const ticks = [...new Set([0, Math.round((n - 1) / 4), Math.round((n - 1) / 2), Math.round(3 * (n - 1) / 4), n - 1])];
+  for (const i of ticks) {
+    const ago = (n - 1 - i) * binS;
+    svg.appendChild(el("line", {...axis, x1: x(i), y1: h - pad.b, x2: x(i), y2: h - pad.b + 4}));
+    svg.appendChild(el("text", {svg: 1, class: "tick", x: x(i), y: h - pad.b + 14, "font-size": 10,
+                                "text-anchor": i === 0 ? "start" : (i === n - 1 ? "end" : "middle")},
+                       ago === 0 ? "now" : `-${fmt(ago, 0)} s`));
+  }
+  svg.appendChild(el("text", {svg: 1, x: (pad.l + w - pad.r) / 2, y: h - 2, "font-size": 9, fill: "#555",
+                              "text-anchor": "middle"}, "wall-clock seconds before now"));
   const pts = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
   svg.appendChild(el("polyline", {svg: 1, points: pts, fill: "none", stroke: color, "stroke-width": 2}));
   svg.dataset.values = JSON.stringify(values);
@@ -75,8 +91,13 @@ function render(st) {
   document.getElementById("t-energy").textContent = fmt(t.energy_wh, 4);
   document.getElementById("t-power").textContent = t.power_w === null ? "unknown" : fmt(t.power_w, 0);
   document.getElementById("t-instances").textContent = fmt(st.pools.reduce((a, p) => a + p.ready, 0), 0);
-  lineChart(document.getElementById("chart-rate"), st.series.arrivals_rps, "#1f77b4");
-  lineChart(document.getElementById("chart-power"), st.series.attributed_power_w, "#d62728");
+  const perModelS = st.time_scale === 1 ? "" : " (model time)";
+  lineChart(document.getElementById("chart-rate"), st.series.arrivals_rps, "#1f77b4", st.series.bin_s,
+            `req/s${perModelS}`);
+  lineChart(document.getElementById("chart-power"), st.series.attributed_power_w, "#d62728", st.series.bin_s, "W");
+  document.getElementById("scale").textContent = st.time_scale === 1 ? "" :
+    `Simulated backends run at time scale ${st.time_scale}: 1 wall-clock second is ${fmt(1 / st.time_scale, 3)} ` +
+    "model seconds. Rates and power are per model second, the time energy is accounted in.";
   fillTable("pools", st.pools.map(p => [p.pool, p.model || "", `${p.units_per_instance}x${p.hardware}`,
     p.operating_point, p.backend, p.planned, p.desired, p.ready, p.provisioning, p.draining,
     `${p.load} / ${p.slots}`, p.power_w === null ? "unknown" : fmt(p.power_w, 0)]));
