@@ -59,7 +59,7 @@ def test_series_and_rates_are_per_model_second_at_a_time_scale():
     s = series(jobs, NOW, 10.0, 10.0, time_scale=0.01)
     assert s["attributed_power_w"] == pytest.approx([1.0 * 3600 / 1000])
     assert s["arrivals_rps"] == pytest.approx([1 / 1000])
-    rule = TierRule("w", "t", "accuracy", 50.0, 60.0)
+    rule = TierRule("w", "t", SloRule("accuracy", 50.0, None, 60.0))
     assert attainment(jobs, {("w", "t"): rule}, NOW, 10.0, time_scale=0.01)[0]["rate_rps"] == pytest.approx(1 / 1000)
 
 

@@ -46,6 +46,8 @@ def test_an_unexpected_500_keeps_the_keep_alive_connection(tmp_path):
     ('{"demand": [{"workflow": "reasoning", "tier": "accuracy:good", "peak_rps": Infinity, "avg_rps": 1}]}',
      "peak_rps"),
     ('{"demand": [{"workflow": "reasoning", "tier": "accuracy:good", "peak_rps": NaN, "avg_rps": 1}]}', "peak_rps"),
+    ('{"demand": [{"workflow": "reasoning", "tier": "accuracy:good", "peak_rps": 1e308, "avg_rps": 1}]}',
+     "any budget could hold"),
     ('{"demand": [{"workflow": "reasoning", "tier": "accuracy:good", "peak_rps": 0, "avg_rps": 0}]}', "peak_rps"),
     ('{"demand": [{"workflow": "reasoning", "tier": "accuracy:good", "peak_rps": 1, "avg_rps": 2}]}', "above peak"),
 ])

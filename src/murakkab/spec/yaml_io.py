@@ -93,7 +93,11 @@ def _walk(loader: SpecLoader, node: yaml.Node, path: Path, lines: dict[Path, int
 
 def load_yaml(text: str, file: str | None = None) -> tuple[object, SourceMap]:
     """Parse one YAML document into plain data and a SourceMap. Raise SpecError (with file and line)."""
-    loader = SpecLoader(text)
+    try:
+        loader = SpecLoader(text)
+    except yaml.reader.ReaderError as exc:   # the reader refuses control characters before parsing starts
+        raise SpecError(f"malformed YAML: {exc.reason} (character #x{exc.character:04x} at position {exc.position})",
+                        file=file, fix="remove control characters from the spec") from None
     try:
         node = loader.get_single_node()
         if node is None:
