@@ -46,7 +46,7 @@ class WorkflowRegistry:
 
     def plan_name(self, tenant: str, name: str) -> str:
         """The workflow's name in plans: a built-in's own name; an upload's `tenant/name`."""
-        return name if name in self.builtins() else str(TenantWorkflow(tenant, name))
+        return name if name in self.builtins() else str(_key(tenant, name))
 
     def serving_version(self, tenant: str, name: str) -> int | None:
         """The version of an upload that requests run now: the deployed plan's, else the newest.
@@ -150,7 +150,7 @@ class WorkflowRegistry:
             if not any_tenant and key.tenant != tenant:
                 raise NotFound(f"no workflow '{name}' (fix: GET /v1/workflows lists yours and the built-ins)")
         else:
-            key = TenantWorkflow(tenant, name)
+            key = _key(tenant, name)
         version = self.latest_version(key.tenant, key.name)
         return str(key), self.reused(str(key), version), version
 
@@ -178,3 +178,10 @@ def _parse(plan_name: str) -> TenantWorkflow:
         return TenantWorkflow.parse(plan_name)
     except ValueError as exc:
         raise NotFound(str(exc)) from None
+
+
+def _key(tenant: str, name: str) -> TenantWorkflow:
+    try:
+        return TenantWorkflow(tenant, name)
+    except ValueError:
+        raise NotFound(f"no workflow '{name}' (fix: GET /v1/workflows lists yours and the built-ins)") from None
