@@ -66,7 +66,7 @@ def core_used() -> str:
 def warm_up() -> None:
     """Load what every run shares once per process: the profile store and the curve interpolation."""
     import murakkab.profiles.interpolate  # noqa: F401 - imports scipy.interpolate
-    from murakkab.sim.curves import store_resolver
+    from murakkab.instance import store_resolver
     store_resolver()
 
 

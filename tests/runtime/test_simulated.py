@@ -62,8 +62,8 @@ def test_tool_call_takes_its_service_time():
     out = asyncio.run(cluster.call("t-det", CallRequest(call_id="x", service_s=w.TOOL_S)))
     t = out.latency_s / SCALE
     assert w.TOOL_S * 0.98 <= t <= w.TOOL_S * 1.6
-    # one of two slots busy: tool power is idle at 0 calls, busy at >= 1 (constant curve)
-    assert out.energy_wh == pytest.approx(w.TOOL_BUSY_W * t * w.PUE / 3600, rel=0.03)
+    # one of two slots busy: idle + (busy - idle) x 1/2 = 50 + 150 / 2 = 125 W (the simulator's tool power)
+    assert out.energy_wh == pytest.approx(125.0 * t * w.PUE / 3600, rel=0.03)
 
 
 def test_autoscaler_actuates_simulated_pools_for_real():

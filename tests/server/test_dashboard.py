@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from murakkab.policy.slo import SloRule
-from murakkab.server.dashboard_state import JobRow, TierRule, attainment, instance_power_w, series, slo_met
+from murakkab.runtime.cluster import pool_model
+from murakkab.server.dashboard_state import JobRow, TierRule, attainment, pool_power_w, series, slo_met
+from tests.runtime import worlds as w
 
 NOW = 10_000.0
 
@@ -63,10 +65,11 @@ def test_series_and_rates_are_per_model_second_at_a_time_scale():
     assert attainment(jobs, {("w", "t"): rule}, NOW, 10.0, time_scale=0.01)[0]["rate_rps"] == pytest.approx(1 / 1000)
 
 
-def test_instance_power_is_linear_in_occupancy_and_capped():
-    assert instance_power_w(100, 700, 0, 4) == 100
-    assert instance_power_w(100, 700, 2, 4) == pytest.approx(400)
-    assert instance_power_w(100, 700, 9, 4) == 700                           # queued calls draw no more
+def test_pool_power_follows_each_instances_occupancy_and_caps_at_its_slots():
+    # hand pool "m": P(b) = 100 + 75 b over 4 slots; tool: 50 W idle, 200 W at 2 of 2 slots
+    model = pool_model(w.model_pool())
+    assert pool_power_w(model, [0, 2, 9]) == pytest.approx(100 + 250 + 400)   # queued calls draw no more
+    assert pool_power_w(pool_model(w.tool_pool("t", "whisper_stt")), [1, 0]) == pytest.approx(125 + 50)
 
 
 VIDEO_IN = {"video": "clip.mp4", "question": "what happens?"}

@@ -16,7 +16,7 @@ import murakkab.sim
 import murakkab.sim.engine as active_engine
 from murakkab.sim import _core
 from murakkab.sim.arrivals import poisson_times
-from murakkab.sim.curves import plan_point_curve
+from murakkab.instance import plan_point_curve
 
 SIM_DIR = Path(_core.__file__).parent
 

@@ -12,7 +12,7 @@ from murakkab.cli import app
 from murakkab.policy.autoscaler import AutoscalerConfig
 from murakkab.policy.reoptimizer import EpochReoptimizer
 from murakkab.sim.arrivals import build_arrivals, poisson_times
-from murakkab.sim.curves import plan_point_curve
+from murakkab.instance import plan_point_curve
 from murakkab.sim.engine import SimConfig, simulate
 from murakkab.sim.report import summarize, write_outputs
 
@@ -85,7 +85,7 @@ def test_autoscaler_adds_instances_that_work_only_after_the_delay(b):
     assert new, "3 req/s against 4 slots x (100 x 0.02 s) = 2 req/s of capacity must trigger a scale-out"
     for inst in new:
         assert inst.alloc_s >= 30.0
-        worked = [t0 for t0, t1, _, toks in inst.intervals if toks]
+        worked = [t0 for t0, t1, _, pre, run in inst.intervals if pre or run]
         assert worked and min(worked) >= inst.alloc_s + 120.0 - 1e-9
     base = simulate(p, arr, horizon_s=600.0, resolver=plan_point_curve)
     assert summarize(res).slo_attainment > summarize(base).slo_attainment

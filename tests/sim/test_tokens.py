@@ -7,7 +7,7 @@ from statistics import quantiles
 import pytest
 
 from murakkab.errors import MurakkabError
-from murakkab.sim.curves import plan_point_curve
+from murakkab.instance import plan_point_curve
 from murakkab.sim.engine import simulate
 
 

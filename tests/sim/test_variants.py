@@ -6,7 +6,7 @@ import pytest
 
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import RouteVariant
-from murakkab.sim.curves import plan_point_curve
+from murakkab.instance import plan_point_curve
 from murakkab.sim.engine import simulate
 
 # Constant TPOT and plenty of slots (infinite server): a step of 10 tokens takes 10 x TPOT exactly.

@@ -1,1 +1,1 @@
-"""Energy: per-query Monte Carlo estimator, fleet projection, carbon, validation, NVML reading."""
+"""Energy: per-query Monte Carlo estimator, fleet projection, carbon, validation."""

@@ -25,9 +25,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from functools import cache
 
+from murakkab.instance import CurveResolver, instance_model, pool_charges, store_resolver
+from murakkab.instance.model import InstanceModel
 from murakkab.plan.schema import Plan, Pool
 from murakkab.policy import placement
-from murakkab.policy.accounting import AccountingParams
 from murakkab.policy.router import PlanRouter
 from murakkab.policy.view import InstanceInfo
 from murakkab.runtime.backends import REMOTE_TOOLS, BackendsConfig, EndpointSpec
@@ -38,22 +39,17 @@ from murakkab.runtime.openai_backend import Endpoint, RemoteInstance
 from murakkab.runtime.results import CallOutcome
 from murakkab.runtime.seats import Seat, Waiter
 from murakkab.runtime.simulated import SimulatedInstance
-from murakkab.sim.curves import InstanceCurve, constant_curve
 
 
 @cache
-def _resolver():
-    from murakkab.sim.curves import store_resolver
+def _resolver() -> CurveResolver:
     return store_resolver()
 
 
-def pool_curve(pool: Pool) -> InstanceCurve:
-    """TPOT(b) and P(b) of one instance: the profile's interpolated points for model pools (the
-    simulator's resolver), idle/busy power over `concurrency` slots for tools."""
-    if pool.kind == "model":
-        return _resolver()(pool)
-    return constant_curve(max(pool.concurrency, 1), 1.0, pool.power_busy_w, pool.power_idle_w,
-                          f"tool profile {pool.profile}")
+def pool_model(pool: Pool) -> InstanceModel:
+    """One instance of the pool in the shared instance model: the profile's interpolated curve for a
+    model pool (the simulator's resolver), power over `concurrency` slots for a tool."""
+    return instance_model(pool, _resolver())
 
 
 @dataclass
@@ -277,9 +273,8 @@ class RuntimeCluster:
 
     def _grow(self, ps: PoolState, n: int, ready_at: float) -> None:
         p = ps.plan
-        params = AccountingParams(node_share_w=p.node_overhead_w, pue=self.plan.pue)
-        price = p.price_usd_per_hour / 3600.0
-        curve = pool_curve(p)
+        charges = pool_charges(p, self.plan.pue)
+        model = pool_model(p)
         if ps.mode == "remote":
             if any(not i.draining for i in ps.instances):   # endpoints are fixed by the backends file
                 return
@@ -291,21 +286,20 @@ class RuntimeCluster:
                     endpoint = Endpoint(ep.base_url.rstrip("/"), ep.served_model or (p.model or p.tool or ""),
                                         ep.api_key_env, d.connect_timeout_s, d.read_timeout_s, d.call_timeout_s)
                     self._join(ps, RemoteInstance(
-                        f"{p.id}/{ps.made}", p.id, endpoint, InstanceMeter(curve, params, price, wall),
+                        f"{p.id}/{ps.made}", p.id, endpoint, InstanceMeter(model, charges, wall),
                         kind="chat" if p.kind == "model" else REMOTE_TOOLS[p.tool]))
             return
         for _ in range(n):
             ps.made += 1
             iid = f"{p.id}/{ps.made}"
             if ps.mode == "local":
-                meter = InstanceMeter(curve, params, price, time.monotonic)
+                meter = InstanceMeter(model, charges, time.monotonic)
                 self._join(ps, LocalToolInstance(iid, p.id, LOCAL_TOOLS[p.tool], meter,
                                                  max(p.concurrency, 1), ready_at))
             else:
-                meter = InstanceMeter(curve, params, price, self.now)
-                self._join(ps, SimulatedInstance(
-                    iid, p.id, kind=p.kind, curve=curve, meter=meter, ttft_s=p.ttft_s or 0.0,
-                    time_scale=self.scale, ready_at=ready_at, seed=self.seed * 7919 + ps.made))
+                meter = InstanceMeter(model, charges, self.now)
+                self._join(ps, SimulatedInstance(iid, p.id, meter=meter, time_scale=self.scale,
+                                                 ready_at=ready_at, seed=self.seed * 7919 + ps.made))
 
     # ---- routing -------------------------------------------------------------------------
     def current_plan(self) -> Plan:

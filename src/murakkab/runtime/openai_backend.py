@@ -8,7 +8,8 @@ cannot hold a call past `call_timeout_s`) or a connection closed mid-stream rais
 also marks the instance down for a while; a 4xx is not retried (the request itself is wrong).
 Cancelling the awaiting task closes the stream, which tells the server to stop generating.
 Errors name the instance, never the endpoint's URL (they reach tenants); the URL goes to the log.
-Energy is modelled from the pool's profile through the instance meter (no power counters here).
+Energy is modelled from the pool's profile through the instance meter (no power counters here): a call
+prefills until its first streamed token, then decodes.
 Tokens come from the stream's `usage` when the server sends it (`stream_options.include_usage`);
 servers that omit it (llama-cpp-python 0.3) get a count of streamed content chunks instead, which
 can be off by one either way (a multi-byte character's byte tokens may arrive as one chunk).
@@ -87,13 +88,13 @@ class RemoteInstance:
         loop = asyncio.get_running_loop()
         t0 = loop.time()
         cid = f"{req.call_id}#{next(self._ids)}"
-        self.meter.enter(cid)
+        self.meter.enter(cid, req.input_tokens)
         try:
             async with asyncio.timeout(self.endpoint.call_timeout_s):
                 if self.kind == "transcription":
                     text, t_in, t_out = await self._transcribe(req)
                 else:
-                    text, t_in, t_out = await self._chat(req)
+                    text, t_in, t_out = await self._chat(req, cid)
         except TimeoutError:
             raise self._logged(BackendError(f"instance {self.id}: no complete answer within the call timeout "
                                             f"({self.endpoint.call_timeout_s:g} s)")) from None
@@ -110,7 +111,7 @@ class RemoteInstance:
                     f" ({exc.__cause__})" if exc.__cause__ is not None else "")
         return exc
 
-    async def _chat(self, req: CallRequest) -> tuple[str, int, int]:
+    async def _chat(self, req: CallRequest, cid: str) -> tuple[str, int, int]:
         ep = self.endpoint
         body = {"model": ep.served_model, "messages": req.messages, "stream": True,
                 "stream_options": {"include_usage": True}}
@@ -149,6 +150,8 @@ class RemoteInstance:
                         if delta is not None:
                             # one streamed chunk per generated token (an incomplete UTF-8 byte
                             # token arrives as ""): the count stands in for usage when absent
+                            if not chunks:
+                                self.meter.decode(cid)   # first token out: the prefill is over
                             chunks += 1
                             if delta:
                                 parts.append(delta)

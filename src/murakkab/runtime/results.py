@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-EnergyBasis = Literal["measured", "modelled"]
+from murakkab.policy.accounting import EnergyBasis, merge_basis
 
 
 class CallOutcome(BaseModel):
@@ -46,11 +46,6 @@ class StepResult(BaseModel):
     cost_usd: float = 0.0
     simulated: bool = False
     output: Any = None
-
-
-def merge_basis(a: EnergyBasis | None, b: EnergyBasis) -> EnergyBasis:
-    """'measured' only if every part was measured."""
-    return b if a is None else ("measured" if a == b == "measured" else "modelled")
 
 
 def step_from_calls(step: StepResult, calls: list[CallOutcome]) -> StepResult:

@@ -1,8 +1,9 @@
 """The simulated backend (the embedded default): instances that behave like the profile says.
 
 A model call waits for a slot (max_num_seqs), prefills for the pool's TTFT, then decodes a
-log-normal draw of output tokens (fitted to the plan's p50/p90) at TPOT(b), b = calls in flight,
-re-read every eighth of the tokens so the rate follows the load. A tool call occupies one of the
+log-normal draw of output tokens (fitted to the plan's p50/p90) at TPOT(d), d = calls decoding
+(the shared instance model, `murakkab.instance`), re-read every eighth of the tokens so the rate
+follows the load. A tool call occupies one of the
 pool's `concurrency` slots for its profiled service time. Every wait is in model seconds times
 `time_scale` (1 = real time; 0.001 = a thousand times faster). Energy and cost come from the
 instance meter (`meter.py`), so they are those of real time, labelled modelled.
@@ -15,12 +16,11 @@ import itertools
 import math
 import random
 
+from murakkab.profiles.tokens import LogNormalTokens
 from murakkab.runtime.calls import CallRequest
 from murakkab.runtime.meter import InstanceMeter
 from murakkab.runtime.results import CallOutcome
 from murakkab.runtime.slots import Slots
-from murakkab.sim.curves import InstanceCurve
-from murakkab.profiles.tokens import LogNormalTokens
 
 _CHUNKS = 8
 SIMULATED_TEXT = "[simulated output]"
@@ -34,14 +34,15 @@ def _pieces(text: str, n: int) -> list[str]:
 
 
 class SimulatedInstance:
-    def __init__(self, iid: str, pool: str, *, kind: str, curve: InstanceCurve, meter: InstanceMeter,
-                 ttft_s: float, time_scale: float, ready_at: float, seed: int):
-        self.id, self.pool, self.kind, self.curve, self.meter = iid, pool, kind, curve, meter
-        self.ttft, self.scale, self.ready_at = ttft_s, time_scale, ready_at
+    def __init__(self, iid: str, pool: str, *, meter: InstanceMeter, time_scale: float, ready_at: float, seed: int):
+        self.id, self.pool, self.meter = iid, pool, meter
+        self.model = meter.model
+        self.kind = self.model.kind
+        self.scale, self.ready_at = time_scale, ready_at
         self.draining = False
         self.down_until = 0.0
         self.rng = random.Random(seed)
-        self._slots = Slots(self.curve.max_num_seqs)
+        self._slots = Slots(self.model.slots)
         self._ids = itertools.count()
 
     @property
@@ -54,7 +55,7 @@ class SimulatedInstance:
         t0 = loop.time()
         await slots.acquire()
         cid = f"{req.call_id}#{next(self._ids)}"
-        self.meter.enter(cid)
+        self.meter.enter(cid, req.input_tokens)
         try:
             # sleep to absolute deadlines so timer overshoot does not accumulate over the chunks
             due = loop.time()
@@ -62,9 +63,10 @@ class SimulatedInstance:
                 await asyncio.sleep(req.service_s * self.scale)
                 n_out, text = 0, None
             else:
-                if self.ttft > 0:
-                    due += self.ttft * self.scale
+                if self.model.ttft_s > 0:
+                    due += self.model.ttft_s * self.scale
                     await asyncio.sleep(max(due - loop.time(), 0.0))
+                    self.meter.decode(cid)
                 n_out = (LogNormalTokens.from_percentiles(req.out_p50, max(req.out_p90, req.out_p50)).draw(self.rng)
                          if req.out_p50 > 0 else 1)
                 if req.max_tokens:
@@ -75,8 +77,7 @@ class SimulatedInstance:
                 left = n_out
                 while left > 0:
                     k = min(chunk, left)
-                    b = max(1, min(self.meter.in_flight, self.curve.max_num_seqs))
-                    due += k * self.curve.tpot(b) * self.scale
+                    due += k * self.model.tpot_s(self.meter.decoding) * self.scale
                     await asyncio.sleep(max(due - loop.time(), 0.0))
                     left -= k
                     piece = next(pieces, "")

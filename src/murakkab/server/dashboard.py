@@ -19,7 +19,8 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse
 
 from murakkab.policy.slo import SloRule
-from murakkab.server.dashboard_state import (POWER_BASIS, JobRow, TierRule, attainment, instance_power_w, job_view,
+from murakkab.runtime.cluster import pool_model
+from murakkab.server.dashboard_state import (POWER_BASIS, JobRow, TierRule, attainment, job_view, pool_power_w,
                                              series)
 
 ASSETS = Path(__file__).with_name("dashboard")
@@ -97,7 +98,7 @@ def runtime_state(rt, *, window_s: float = 300.0, bin_s: float = 10.0, recent: i
                 slots = cluster.slots_per_instance(pid)
                 power = None
                 if ps.mode == "simulated":
-                    power = sum(instance_power_w(p.power_idle_w, p.power_busy_w, i.load, slots) for i in infos)
+                    power = pool_power_w(pool_model(p), (i.load for i in infos))
                     total_w = None if total_w is None else total_w + power
                 else:
                     total_w = None          # one unknown makes the total unknown

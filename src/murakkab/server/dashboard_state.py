@@ -2,21 +2,24 @@
 power a pool draws now, recent jobs with their per-step accounting.
 
 Energy of a job is what the runtime attributed to it (modelled for simulated backends, measured only
-where a meter says so: see each job's `energy_basis`). Pool power is an estimate from the plan's
-operating point: idle + (busy - idle) x slot occupancy per allocated instance; real (remote)
-backends have no meter here, so their power is unknown (null).
+where a meter says so: see each job's `energy_basis`). Pool power is modelled by the shared instance
+model (`murakkab.instance`, the simulator's and the runtime meter's rule) at each allocated instance's
+occupancy: P(b) of the profile curve for a model pool, idle + (busy - idle) x occupancy for a tool;
+real (remote) backends have no meter here, so their power is unknown (null).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from murakkab.instance.model import InstanceModel
 from murakkab.policy.slo import SloRule
 from murakkab.policy.slo import attainment as slo_attainment
 
-POWER_BASIS = ("estimate: accelerators only, before PUE; idle + (busy - idle) x slot occupancy per allocated "
-               "instance, from the plan's operating point")
+POWER_BASIS = ("modelled: accelerators only, before PUE; the instance model's power at each allocated instance's "
+               "calls in flight (model pools: the profile's P(b); tools: idle + (busy - idle) x occupancy)")
 
 
 @dataclass(frozen=True)
@@ -102,10 +105,10 @@ def series(jobs: list[JobRow], now: float, window_s: float, bin_s: float, time_s
             "attributed_power_w": power}
 
 
-def instance_power_w(idle_w: float, busy_w: float, load: int, slots: int) -> float:
-    """One allocated instance's accelerator power at `load` calls over `slots` slots (estimate)."""
-    occupancy = min(max(load, 0) / max(slots, 1), 1.0)
-    return idle_w + (busy_w - idle_w) * occupancy
+def pool_power_w(model: InstanceModel, loads: Iterable[int]) -> float:
+    """Accelerator power of a pool's allocated instances, each at its load (calls in flight and queued:
+    a queue forms only when every slot is held, and queued calls draw nothing more)."""
+    return sum(model.power_w(load) for load in loads)
 
 
 def job_view(j: JobRow) -> dict:

@@ -26,7 +26,7 @@ cdef object _pick(list routable, list loads)
 
 
 cdef class _PoolRT:
-    cdef public object plan, id, kind, curve, pending, hw, wdec
+    cdef public object plan, id, kind, model, pending, hw, wdec
     cdef public list instances, routable
     cdef public long slots, units, n_made
     cdef public double price, node_w

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from murakkab.errors import MurakkabError
+from murakkab.instance import CurveResolver, instance_model, store_resolver
 from murakkab.plan.schema import Plan, Pool, Route
 from murakkab.policy.accounting import DEFAULT_PREFILL_WEIGHT
 from murakkab.policy.autoscaler import AutoscalerConfig, ReactiveAutoscaler
@@ -30,11 +31,9 @@ from murakkab.policy.router import SmoothWeightedRoundRobin, VariantRouter, leas
 from murakkab.policy.slo import LATENCY_TOLERANCE_S, SloRule
 from murakkab.policy.view import InstanceInfo
 from murakkab.profiles.tokens import LogNormalTokens
-from murakkab.sim.curves import InstanceCurve, store_resolver
 from murakkab.sim.instances import Call, ModelInstance, ToolInstance, decode_divisors
 from murakkab.sim.normals import NormalBlocks
 
-CurveResolver = Callable[[Pool], InstanceCurve]
 _EPS = 1e-9
 _PREFILL, _DECODE, _TOOL, _OTHER = 0, 1, 2, 3        # event kinds (see Simulator._push)
 _LOAD = operator.attrgetter("load")
@@ -71,19 +70,21 @@ class SimConfig:
 
 
 class _PoolRT:
-    __slots__ = ("plan", "id", "kind", "curve", "instances", "routable", "pending", "slots", "hw", "units",
+    __slots__ = ("plan", "id", "kind", "model", "instances", "routable", "pending", "slots", "hw", "units",
                  "price", "node_w", "n_made", "wdec")
 
-    def __init__(self, pool: Pool, curve: InstanceCurve | None):
-        self.plan, self.id, self.kind, self.curve = pool, pool.id, pool.kind, curve
+    def __init__(self, pool: Pool, model):
+        # model: the shared instance model of one instance (murakkab.instance), inlined by sim/instances.py
+        self.plan, self.id, self.kind, self.model = pool, pool.id, pool.kind, model
         self.instances: list = []
         self.routable: list = []
         self.pending: deque = deque()       # calls waiting for any ready instance
-        self.slots = curve.max_num_seqs if curve is not None else pool.concurrency
+        self.slots = model.slots
         self.hw, self.units = pool.hardware, pool.units_per_instance
         self.price, self.node_w = pool.price_usd_per_hour / 3600.0, pool.node_overhead_w
         self.n_made = 0
-        self.wdec = decode_divisors(curve.tpot_s) if curve is not None else None   # shared by its instances
+        # shared by its instances
+        self.wdec = decode_divisors(model.curve.tpot_s) if pool.kind == "model" else None
 
 
 class _Step:
@@ -282,10 +283,7 @@ class Simulator:
         for pool in plan.pools:
             if pool.id in self.pools:
                 continue
-            curve = self.resolver(pool) if pool.kind == "model" else None
-            if pool.kind == "tool" and pool.concurrency < 1:
-                raise MurakkabError(f"tool pool '{pool.id}' needs concurrency >= 1")
-            self.pools[pool.id] = _PoolRT(pool, curve)
+            self.pools[pool.id] = _PoolRT(pool, instance_model(pool, self.resolver))
 
     def _set_routes(self, plan: Plan) -> None:
         routes, defs = {}, {}
@@ -318,10 +316,10 @@ class Simulator:
             prt.n_made += 1
             iid = f"{prt.id}#{prt.n_made}"
             if prt.kind == "model":
-                inst = ModelInstance(iid, prt, prt.curve, prt.plan.ttft_s or 0.0, self.t, ready_at, cfg.bin_s,
+                inst = ModelInstance(iid, prt, prt.model.curve, prt.model.ttft_s, self.t, ready_at, cfg.bin_s,
                                      cfg.record_intervals, cfg.prefill_weight)
             else:
-                inst = ToolInstance(iid, prt, prt.slots, prt.plan.power_idle_w, prt.plan.power_busy_w, self.t,
+                inst = ToolInstance(iid, prt, prt.slots, prt.model.idle_w, prt.model.busy_w, self.t,
                                     ready_at, cfg.bin_s, cfg.record_intervals)
             prt.instances.append(inst)
             self.all_instances.append(inst)
@@ -418,6 +416,8 @@ class Simulator:
         now = self.t
         inst.busy += 1
         if inst.__class__ is ToolInstance:
+            if inst.svc is not None:
+                inst.svc.add(call)
             call.a_e, call.a_t = inst.A_e, inst.A_t
             heapq.heappush(self._heap, (now + call.service_s, next(self._count), _TOOL, call))
         elif inst.ttft > 0:
@@ -572,6 +572,8 @@ class Simulator:
                     if tinst.t_last != now:
                         tinst.advance(now)
                     tinst.busy += 1
+                    if tinst.svc is not None:
+                        tinst.svc.add(call)
                     call.a_e, call.a_t = tinst.A_e, tinst.A_t
                     _heappush(heap, (now + service, next(count), _TOOL, call))
                 else:
@@ -780,6 +782,8 @@ class Simulator:
                     tinst.advance(t)
                     call.gpu_j += tinst.A_e - call.a_e
                     call.inst_s += tinst.A_t - call.a_t
+                    if tinst.svc is not None:
+                        tinst.svc.discard(call)
                     self._free(tinst, 1)
                     self._call_done(call)
                 else:

@@ -59,6 +59,7 @@ cdef class ModelInstance(Instance):
 
 cdef class ToolInstance(Instance):
     cdef public double p_idle, p_busy, A_e, A_t
+    cdef public object svc
 
     @cython.locals(t0=double, dt=double, b=long, p=double, e=double)
     cpdef advance(self, double now)

@@ -1,17 +1,21 @@
 """Simulated instances: a model server with continuous batching, and a tool server with slots.
 
-Model instance, serving with continuous batching. Up to `max_num_seqs` calls occupy slots; the rest wait FIFO. An
+This is the event core's inlined copy of the shared instance model (`murakkab.instance.model`), kept
+in typed, compiled form for speed; `tests/sim/test_instance_model.py` checks it against the shared model
+on recorded intervals. Model instance: up to `max_num_seqs` calls occupy slots; the rest wait FIFO. An
 admitted call first prefills for TTFT, then decodes. With d calls decoding, each advances at
 1/TPOT(d) tokens/s, so all decoding calls share one decoded-token clock V (processor sharing in
 virtual time): a call admitted to decoding at clock V0 with n tokens finishes when V = V0 + n.
-Finish marks sit in a heap, so each event costs O(log n). Power is P(b), b = occupied slots.
+Finish marks sit in a heap, so each event costs O(log n). Power is P(b), b = occupied slots. Tool
+instance: `slots` calls at once, power idle + (busy − idle) × occupied / slots.
 
-Energy attribution follows `murakkab.policy.accounting`: every interval's energy is split among the
-calls by weighted tokens (prefill_weight × prefill tokens + decode tokens); an interval with no
-call is idle energy. Rather than storing intervals, the instance keeps running integrals of
-"energy per unit weight" (and "instance-seconds per unit weight", for node power and cost), so a
-call's charge is a difference of two readings: O(1) per event, and exactly the accounting rule
-(tests check it against `accounting.attribute` on recorded intervals).
+Energy and cost attribution follow `murakkab.policy.accounting`: every interval's energy is split among
+the calls by weighted tokens (prefill_weight × prefill tokens + decode tokens; a tool call's weight is
+its service time, alike for all in service); an interval with no call is idle energy. Rather than
+storing intervals, the instance keeps running integrals of "energy per unit weight" (and
+"instance-seconds per unit weight", for node power and cost), so a call's charge is a difference of two
+readings: O(1) per event. With `record_intervals`, each instance keeps its occupancy per interval,
+(t0, t1, power, {prefilling call: input tokens}, (decoding or in-service calls)), for that check.
 """
 
 from __future__ import annotations
@@ -139,7 +143,7 @@ class ModelInstance(Instance):
         e = self._charge(t0, now, dt, p)
         if busy == 0:
             if self.intervals is not None:
-                self.intervals.append((t0, now, p, {}))
+                self.intervals.append((t0, now, p, {}, ()))
             return
         nd = self.n_dec
         if nd and not self.pre_w and self.intervals is None:
@@ -154,13 +158,7 @@ class ModelInstance(Instance):
         rp = pw * self.pre_w / self.ttft if self.pre_w else 0.0
         r = rd + rp
         if self.intervals is not None:
-            from murakkab.policy.accounting import Tokens
-            toks = {}
-            for c in self.pre:
-                toks[c] = Tokens(prefill=c.inp * dt / self.ttft)
-            for _, _, c in self.marks:
-                toks[c] = Tokens(decode=dt / self.tpot[nd])
-            self.intervals.append((t0, now, p, toks))
+            self._record(t0, now, p)
         if r <= 0:   # occupied but nothing measurable (zero-token prefill): charge as idle
             self.idle_j += e
             return
@@ -173,17 +171,22 @@ class ModelInstance(Instance):
             self.Ap_e += e * k
             self.Ap_t += dt * k
 
+    def _record(self, t0: float, now: float, p: float) -> None:
+        """Keep the interval's occupancy (recorded runs only)."""
+        self.intervals.append((t0, now, p, {c: c.inp for c in self.pre}, tuple(m[2] for m in self.marks)))
+
 
 class ToolInstance(Instance):
     """`slots` calls at once, each for its fixed service time; power idle + (busy − idle) × used/slots;
     energy split equally among the calls in service (they all progress alike)."""
-    __slots__ = ("p_idle", "p_busy", "A_e", "A_t")
+    __slots__ = ("p_idle", "p_busy", "A_e", "A_t", "svc")
 
     def __init__(self, iid, pool, slots: int, idle_w: float, busy_w: float, alloc_t, ready_at, bin_s,
                  record_intervals=False):
         super().__init__(iid, pool, slots, alloc_t, ready_at, bin_s, record_intervals)
         self.p_idle, self.p_busy = idle_w, busy_w
         self.A_e = self.A_t = 0.0
+        self.svc: set | None = set() if record_intervals else None   # calls in service (recorded runs)
 
     def advance(self, now: float) -> None:
         t0 = self.t_last
@@ -198,7 +201,7 @@ class ToolInstance(Instance):
             self.A_e += e / b
             self.A_t += dt / b
         if self.intervals is not None:
-            self.intervals.append((t0, now, p, b))
+            self.intervals.append((t0, now, p, {}, tuple(self.svc)))
 
 
 __all__ = ["Call", "ModelInstance", "ToolInstance", "EnergyBins", "heapq"]

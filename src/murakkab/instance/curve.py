@@ -1,6 +1,6 @@
-"""TPOT(b) and P(b) of one instance, tabulated for b = 0..max_num_seqs.
+"""TPOT(b) and P(b) of one model instance, tabulated for b = 0..max_num_seqs.
 
-The simulator only needs two numbers per in-flight count b, so a curve is a pair of tables built
+Both bodies need two numbers per in-flight count b, so a curve is a pair of tables built
 once per pool. `curve_from_points` builds them from a model profile's operating points via the
 profile store's monotone interpolation; `plan_point_curve` builds them from the Pool's own
 operating point when no profile curve is available; tests build curves by hand.
@@ -8,8 +8,6 @@ operating point when no profile curve is available; tests build curves by hand.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from murakkab.errors import MurakkabError
@@ -81,26 +79,3 @@ def curve_from_points(points, max_num_seqs: int, idle_w: float, busy_w_fallback:
         power += pw
     tpot[0] = tpot[1]
     return InstanceCurve(tuple(tpot), tuple(power), f"profile {label} (interpolated){note}")
-
-
-def store_resolver() -> Callable[[Pool], InstanceCurve]:
-    """Resolve a model pool's curve from the packaged profile store by `pool.profile` label. The store
-    must load: an unreadable store is an error, never a silent constant TPOT. A pool whose label the
-    store does not have (a hand-built plan) uses the plan's own operating point; that fallback is
-    logged once per label and named in the curve's `basis`."""
-    from murakkab.profiles.store import load_profiles
-    profiles = {prof.key.label(): prof for prof in load_profiles().model_profiles}
-    warned: set[str] = set()
-
-    def resolve(pool: Pool) -> InstanceCurve:
-        prof = profiles.get(pool.profile)
-        if prof is not None and pool.max_num_seqs:
-            return curve_from_points(prof.points, pool.max_num_seqs, pool.power_idle_w, pool.power_busy_w,
-                                     pool.profile)
-        if pool.profile not in warned:
-            warned.add(pool.profile)
-            _log.warning("pool %s: profile %r is not in the packaged profile store; using the plan's operating "
-                         "point (constant TPOT, power linear idle->busy)", pool.id, pool.profile)
-        return plan_point_curve(pool)
-
-    return resolve
