@@ -24,7 +24,7 @@ import re
 from murakkab.policy.placement import Drain, Rebalance, Strand
 from murakkab.policy.reoptimizer import EpochReoptimizer, forecast_of
 from murakkab.runtime.service import Runtime, RuntimeConfig
-from murakkab.sim.curves import plan_point_curve
+from murakkab.instance import plan_point_curve
 from murakkab.sim.engine import SimConfig, Simulator
 from tests.runtime import worlds as w
 

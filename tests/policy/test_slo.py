@@ -8,7 +8,7 @@ import pytest
 
 from murakkab.policy.slo import LATENCY_TOLERANCE_S, SloRule, attainment
 from murakkab.sim.arrivals import poisson_times
-from murakkab.sim.curves import plan_point_curve
+from murakkab.instance import plan_point_curve
 from murakkab.sim.engine import simulate
 from tests.sim.conftest import Builders
 

@@ -13,9 +13,6 @@ from dataclasses import dataclass
 from murakkab.errors import MurakkabError
 from murakkab.plan.schema import Pool
 
-_log = logging.getLogger(__name__)
-
-
 @dataclass(frozen=True)
 class InstanceCurve:
     """tpot_s[b] = seconds per output token of each sequence with b decoding; power_w[b] = GPU power
@@ -44,12 +41,10 @@ class InstanceCurve:
     def power(self, b: int) -> float:
         return self.power_w[b]
 
-
 def constant_curve(max_num_seqs: int, tpot_s: float, busy_w: float, idle_w: float,
                    basis: str = "hand-built") -> InstanceCurve:
     """Same TPOT at every b; power idle at b = 0 and `busy_w` otherwise."""
     return InstanceCurve((tpot_s,) * (max_num_seqs + 1), (idle_w,) + (busy_w,) * max_num_seqs, basis)
-
 
 def plan_point_curve(pool: Pool) -> InstanceCurve:
     """From the Pool's own operating point: TPOT constant at tpot_p50_s (conservative below the
@@ -61,7 +56,6 @@ def plan_point_curve(pool: Pool) -> InstanceCurve:
     power = tuple(pool.power_idle_w + (pool.power_busy_w - pool.power_idle_w) * b / n for b in range(n + 1))
     return InstanceCurve((pool.tpot_p50_s,) * (n + 1), power,
                          f"plan operating point of {pool.profile} (constant TPOT; power linear idle->busy: estimate)")
-
 
 def curve_from_points(points, max_num_seqs: int, idle_w: float, busy_w_fallback: float,
                       label: str) -> InstanceCurve:

@@ -5,13 +5,13 @@ import logging
 
 import pytest
 
-from murakkab.sim import curves
+from murakkab.instance import resolve as curves
 from tests.runtime import worlds
 
 
 def test_a_label_missing_from_the_store_falls_back_to_the_plan_point_logged_once(caplog):
     resolve = curves.store_resolver()
-    with caplog.at_level(logging.WARNING, logger="murakkab.sim.curves"):
+    with caplog.at_level(logging.WARNING, logger="murakkab.instance.resolve"):
         c1 = resolve(worlds.model_pool("m"))
         resolve(worlds.model_pool("m2"))                 # same label: not logged again
     assert c1.basis.startswith("plan operating point of hand/qwen3-8b")
