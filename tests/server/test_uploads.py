@@ -66,7 +66,7 @@ def test_the_reoptimizer_replans_an_uploaded_workflow(tmp_path):
     from murakkab.optimizer import make_plan
     from murakkab.optimizer.api import Demand, PlanRequest, ReusedWorkflow
     from murakkab.plan.schema import Plan
-    from murakkab.runtime.replan import ReplanSettings
+    from murakkab.policy.replan import ReplanSettings
     from murakkab.runtime.service import Runtime, RuntimeConfig
     from murakkab.spec import load_builtin
 

@@ -124,3 +124,21 @@ def test_cli_simulate(b, tmp_path):
     plan_file.write_text("{}")
     bad = CliRunner().invoke(app, ["simulate", "--plan", str(plan_file), "--hours", "0.05", "--out", str(out)])
     assert bad.exit_code == 2 and "not a valid Plan JSON" in bad.output
+
+
+def test_cli_simulate_reoptimizes_through_the_shared_replan_path(tmp_path):
+    # an optimizer plan for reasoning at 0.2 request/s; 30 simulated minutes with 10-minute epochs: the
+    # epochs close at 10 and 20 min (the one at 30 would fall on the horizon), so two re-plans
+    import json
+
+    from murakkab.optimizer.api import Demand, PlanRequest, make_plan
+    plan = make_plan(PlanRequest(demand={("reasoning", "accuracy:good"): Demand(peak_rps=0.3, avg_rps=0.2)}))
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(plan.to_json())
+    args = ["simulate", "--plan", str(plan_file), "--arrivals", "poisson", "--hours", "0.5", "--tier-mix", "plan",
+            "--reoptimize", "--epoch-min", "10", "--peak-factor", "1.3", "--out", str(tmp_path / "run"), "--json"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output[r.output.index("{"):])["replans"] == 2
+    bad = CliRunner().invoke(app, [*args[:-3], "--peak-factor", "0.5", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "peak factor must be >= 1" in bad.output

@@ -73,14 +73,18 @@ class DemoScenario:
             raise MurakkabError(f"--hours must be > 0, got {self.hours}")
         if not self.scale > 0:
             raise MurakkabError(f"--scale must be > 0, got {self.scale} (fix: e.g. 0.5 for half the traffic)")
-        if self.replan_check_s is not None and not self.replan_check_s > 0:
-            raise MurakkabError(f"replan_check_s must be > 0 seconds or None (off), got {self.replan_check_s}")
-        if not self.replan_deviation > 0:
-            raise MurakkabError(f"replan_deviation must be > 0 (a fraction above the forecast, e.g. 0.15), "
-                                f"got {self.replan_deviation}")
+        self.replan   # the re-plan settings are validated where every body's are (policy.replan)
         if self.latency_wait_probability is not None and not 0 < self.latency_wait_probability <= 1:
             raise MurakkabError(f"latency_wait_probability must be in (0, 1] (1 turns the queueing bound off), "
                                 f"got {self.latency_wait_probability}")
+
+    @property
+    def replan(self):
+        """These re-plan choices as the shared settings (`policy.replan.ReplanSettings`)."""
+        from murakkab.policy.replan import ReplanSettings
+        return ReplanSettings(epoch_s=self.epoch_s, alpha=self.ewma_alpha, provisioning_delay_s=self.provisioning_delay_s,
+                              peak_factor=self.peak_factor, check_s=self.replan_check_s, deviation=self.replan_deviation,
+                              mip_rel_gap=self.mip_rel_gap, time_limit_s=self.time_limit_s)
 
     @property
     def horizon_s(self) -> float:
@@ -144,15 +148,11 @@ def peak_day_rates(sc: DemoScenario) -> dict[tuple[str, str], tuple[float, float
 
 
 def plan_maker(sc: DemoScenario, policy: str) -> Callable[[dict[tuple[str, str], float]], object]:
-    """forecast (mean rates) -> Plan for this policy, with the demo's cheap solver settings."""
-    from murakkab.optimizer.api import Demand, PlanRequest, make_plan
-
-    def make(forecast: dict[tuple[str, str], float]):
-        demand = {k: Demand(peak_rps=v * sc.peak_factor, avg_rps=v) for k, v in forecast.items()}
-        return make_plan(PlanRequest(demand=demand, policy=policy, epoch_s=sc.epoch_s,
-                                     mip_rel_gap=sc.mip_rel_gap, time_limit_s=sc.time_limit_s,
-                                     latency_wait_probability=sc.latency_wait_probability))
-    return make
+    """forecast (mean rates) -> Plan for this policy: the shared plan maker (`policy.replan`) with the
+    demo's peak factor and cheap solver settings."""
+    from murakkab.policy.replan import PlanShape, plan_maker as shared_maker
+    return shared_maker(sc.replan, PlanShape(policy=policy, epoch_s=sc.epoch_s,
+                                             latency_wait_probability=sc.latency_wait_probability))
 
 
 def static_plan(sc: DemoScenario):
@@ -166,7 +166,7 @@ def static_plan(sc: DemoScenario):
 def run_one(sc: DemoScenario, spec: RunSpec, out: Path, progress: Callable[[float], None] | None = None) -> Path:
     """Plan, simulate and write one policy's run directory `out/<label>` (the simulator's files, plus
     forecasts.csv and, in summary.json, the re-plan times and solve seconds); returns that directory."""
-    from murakkab.policy.reoptimizer import EpochReoptimizer, TickDriver, forecast_of
+    from murakkab.policy.reoptimizer import TickDriver, forecast_of
     from murakkab.sim.engine import SimConfig, simulate
     from murakkab.sim.report import summarize, write_outputs
 
@@ -185,9 +185,7 @@ def run_one(sc: DemoScenario, spec: RunSpec, out: Path, progress: Callable[[floa
             solve_s.append(time.perf_counter() - t)
             return p
         plan = timed(first_epoch_rates(sc))
-        reopt = EpochReoptimizer(timed, forecast_of(plan), epoch_s=sc.epoch_s, alpha=sc.ewma_alpha,
-                                 provisioning_delay_s=sc.provisioning_delay_s, check_s=sc.replan_check_s,
-                                 deviation=sc.replan_deviation)
+        reopt = sc.replan.reoptimizer(timed, forecast_of(plan))
     tick(0.05)
     arrivals = demo_arrivals(sc)
     # the event loop calls on_epoch every epoch_s: TickDriver turns that into on_tick every check

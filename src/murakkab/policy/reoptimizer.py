@@ -131,16 +131,23 @@ class EpochReoptimizer:
                 out.append(wf)
         return out
 
-    def on_tick(self, view: PlanView) -> Plan | None:
-        """Call every `tick_s`: close the epoch and re-plan when it is due, or early when arrivals
-        deviate (`deviating`); returns the new plan, or None when nothing was done."""
-        now = view.now()
+    def due(self, now: float) -> str | None:
+        """Why the epoch should close at `now`: "epoch" when it is due, "deviation: <workflows>" when
+        arrivals rose beyond the trigger (recorded in `early`), None when neither. A body whose re-plan
+        must not block (the runtime) asks this every `tick_s`, then closes the epoch and re-plans."""
         if now - self._last >= self.epoch_s - 1e-6:
-            return self.on_epoch(view)
+            return "epoch"
         rising = self.deviating(now)
         if not rising:
             return None
         self.early.append((now, ",".join(rising)))
+        return "deviation: " + ",".join(rising)
+
+    def on_tick(self, view: PlanView) -> Plan | None:
+        """Call every `tick_s`: close the epoch and re-plan when it is due, or early when arrivals
+        deviate (`due`); returns the new plan, or None when nothing was done."""
+        if self.due(view.now()) is None:
+            return None
         return self.on_epoch(view)
 
 

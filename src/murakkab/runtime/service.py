@@ -22,7 +22,7 @@ from murakkab.policy.slo import SloRule
 from murakkab.runtime.backends import BackendsConfig
 from murakkab.runtime.calls import BackendError, BadInput, NoInstanceLeft
 from murakkab.runtime.cluster import RuntimeCluster
-from murakkab.runtime.replan import ReplanSettings
+from murakkab.policy.replan import ReplanSettings
 from murakkab.runtime.dag import StepFailed, run_dag
 from murakkab.runtime.errors import Conflict, KeyReused, NoProfile, NotFound, TooBusy, Unavailable  # noqa: F401 - re-exported
 from murakkab.runtime.journal import Journal, RequestRow
@@ -175,35 +175,39 @@ class Runtime:
                 self.publish_pools()
 
     def _start_reoptimizer(self) -> None:
-        from murakkab.policy.reoptimizer import EpochReoptimizer, forecast_of
-        from murakkab.runtime.replan import plan_maker
+        from murakkab.policy.reoptimizer import forecast_of
+        from murakkab.policy.replan import plan_maker
         if self.cluster is None:
             raise Conflict("the epoch re-optimizer needs a deployed plan to start from (fix: pass --plan)")
         rs = self.cfg.replan
-        # the maker is shaped by whichever plan runs when the epoch closes (an operator may deploy one)
+        # the maker is shaped by whichever plan runs when the epoch closes (an operator may deploy one);
         # uploaded workflows are resolved on the event loop before each solve (`replan_now`): the
         # solve runs in a worker thread, which must not touch the journal's connection
-        self.reoptimizer = EpochReoptimizer(lambda f: plan_maker(self.cluster.plan, rs, self._replan_workflows)(f),
-                                            forecast_of(self.cluster.plan), epoch_s=rs.epoch_s,
-                                            alpha=rs.alpha, provisioning_delay_s=rs.provisioning_delay_s)
+        make = plan_maker(rs, lambda: self.cluster.plan, lambda: self._replan_workflows)
+        self.reoptimizer = rs.reoptimizer(make, forecast_of(self.cluster.plan))
         self.reoptimizer.begin(self.cluster.now())
         self._bg.append(asyncio.create_task(self._epoch_loop()))
 
     async def _epoch_loop(self) -> None:
+        """Every `tick_s` (the epoch, or the deviation check interval): re-plan when the epoch is due or
+        arrivals rose beyond the running plan (`EpochReoptimizer.due`)."""
+        ro = self.reoptimizer
         while True:
-            await asyncio.sleep(self.cfg.replan.epoch_s * self.cfg.time_scale)
+            await asyncio.sleep(ro.tick_s * self.cfg.time_scale)
             try:
-                await self.replan_now()
+                why = ro.due(self.cluster.now())
+                if why is not None:
+                    await self.replan_now(why)
             except Exception as exc:  # noqa: BLE001 - one bad epoch must not stop the next ones
                 self.epochs = (self.epochs + [{"t_s": self.cluster.now(), "error": f"{type(exc).__name__}: {exc}"}])[-50:]
 
-    async def replan_now(self) -> dict:
+    async def replan_now(self, reason: str = "requested") -> dict:
         """Close the re-optimizer's epoch now, re-plan for its forecast (in a worker thread, so requests
         keep flowing), store the plan as the next active version and move the fleet to it through the
         cluster after the provisioning delay. A failed solve keeps the running plan and is reported."""
         ro, cl = self.reoptimizer, self.cluster
         forecast = ro.close_epoch(cl.now())
-        entry = {"t_s": cl.now(), "elapsed_s": ro.last_elapsed_s,
+        entry = {"t_s": cl.now(), "reason": reason, "elapsed_s": ro.last_elapsed_s,
                  "observed_rps": _keyed(ro.last_observed), "forecast_rps": _keyed(forecast)}
         t = time.perf_counter()
         try:

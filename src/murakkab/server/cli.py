@@ -24,6 +24,10 @@ def serve(
     reoptimize: bool = typer.Option(False, help="run the shared epoch re-optimizer (EWMA forecast, re-plan)"),
     epoch_min: float = typer.Option(60.0, help="re-optimizer epoch in (model) minutes"),
     provisioning_s: float = typer.Option(120.0, help="(model) seconds before a new instance serves"),
+    peak_factor: float | None = typer.Option(None, help="re-plans size for forecast x this (default: the running "
+                                             "plan's peak/average ratio per route)"),
+    replan_check_min: float | None = typer.Option(None, help="check arrivals every this many (model) minutes and "
+                                                  "re-plan early when they rise beyond the running plan (default: off)"),
     max_body_bytes: int = typer.Option(1_000_000, help="largest accepted request body"),
     max_tokens: int | None = typer.Option(None, help="cap on generated tokens per model call"),
     orchestrator: str | None = typer.Option(None, metavar="URL", help="OpenAI-compatible base URL of the LLM that "
@@ -42,7 +46,7 @@ def serve(
     from murakkab.orchestrator.backend import BackendConfig
     from murakkab.runtime.backends import BackendsConfig, load_backends
     from murakkab.policy.autoscaler import AutoscalerConfig
-    from murakkab.runtime.replan import ReplanSettings
+    from murakkab.policy.replan import ReplanSettings
     from murakkab.runtime.service import Deadlines, Limits, RuntimeConfig, check_config
     from murakkab.server.app import ServerConfig, create_app
     try:
@@ -51,7 +55,9 @@ def serve(
                             time_scale=time_scale, autoscale=autoscale, max_tokens=max_tokens,
                             autoscaler=AutoscalerConfig(provisioning_delay_s=provisioning_s),
                             reoptimize=reoptimize,
-                            replan=ReplanSettings(epoch_s=epoch_min * 60.0, provisioning_delay_s=provisioning_s),
+                            replan=ReplanSettings(epoch_s=epoch_min * 60.0, provisioning_delay_s=provisioning_s,
+                                                  peak_factor=peak_factor,
+                                                  check_s=replan_check_min * 60.0 if replan_check_min else None),
                             limits=Limits(max_body_bytes=max_body_bytes),
                             orchestrator=BackendConfig(base_url=orchestrator, model=orchestrator_model,
                                                        mode=orchestrator_mode) if orchestrator else None,

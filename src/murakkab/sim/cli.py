@@ -32,6 +32,14 @@ def simulate(
                                  help="tier=fraction,... or 'plan' for the plan's per-route rates"),
     autoscale: bool = typer.Option(False, "--autoscale/--no-autoscale", help="reactive autoscaler on/off"),
     seed: int = typer.Option(0, "--seed"),
+    reoptimize: bool = typer.Option(False, "--reoptimize/--no-reoptimize",
+                                    help="re-plan every epoch for the EWMA forecast (the runtime's re-optimizer)"),
+    epoch_min: float = typer.Option(60.0, "--epoch-min", help="re-optimizer epoch in minutes"),
+    provisioning_s: float = typer.Option(120.0, "--provisioning-s", help="seconds before a new instance serves"),
+    peak_factor: float | None = typer.Option(None, "--peak-factor", help="re-plans size for forecast x this "
+                                             "(default: the running plan's peak/average ratio per route)"),
+    replan_check_min: float | None = typer.Option(None, "--replan-check-min", help="check arrivals every this many "
+                                                  "minutes and re-plan early when they rise beyond the plan"),
     out: Path = typer.Option(Path("runs/sim"), "--out", help="run directory for CSV, plots and summary.json"),
     json_out: bool = typer.Option(False, "--json", help="print the run's summary as JSON (summary.json) instead "
                                                         "of the table"),
@@ -57,10 +65,22 @@ def simulate(
                                 "(fix: pass a file written by the optimizer)") from None
         mix = parse_tier_mix(tier_mix)
         horizon = hours * 3600.0
+        reopt = None
+        if reoptimize:   # the one re-plan path (policy.replan), as `murakkab serve --reoptimize` runs it
+            from murakkab.policy.reoptimizer import TickDriver, forecast_of
+            from murakkab.policy.replan import ReplanSettings, plan_maker
+            rs = ReplanSettings(epoch_s=epoch_min * 60.0, provisioning_delay_s=provisioning_s, peak_factor=peak_factor,
+                                check_s=replan_check_min * 60.0 if replan_check_min else None)
+            running = [the_plan]
+
+            def make(forecast):
+                running[0] = plan_maker(rs, lambda: running[0])(forecast)
+                return running[0]
+            reopt = TickDriver(rs.reoptimizer(make, forecast_of(the_plan)))
         arr = build_arrivals(the_plan, arrivals, horizon, rate=rate, tier_mix=mix, seed=seed)
         with progress("simulating", ["simulating"]) as tell:
             res = run_sim(the_plan, arr, horizon_s=horizon, config=SimConfig(seed=seed, autoscale=autoscale),
-                          progress=lambda f: tell("simulating", f))
+                          reoptimizer=reopt, progress=lambda f: tell("simulating", f))
         summary = summarize(res, label=f"{the_plan.policy}{'+autoscale' if autoscale else ''}")
         files = write_outputs(res, summary, out)
         from murakkab.report.html import write_report   # the charts: report/ draws them from the run dir
@@ -71,9 +91,11 @@ def simulate(
         fail(MurakkabError(f"cannot write the run directory {out}: {exc.strerror or exc} (fix: pass --out a "
                            "directory you can write to)"))
     if json_out:
-        print_json({**asdict(summary), "run_dir": str(out), "report": str(report)})
+        print_json({**asdict(summary), "replans": len(res.forecasts), "run_dir": str(out), "report": str(report)})
         return
     console.print(summary_table(summary))
+    if reoptimize:
+        console.print(f"re-plans: {len(res.forecasts)} (every {epoch_min:g} min, {provisioning_s:g} s provisioning)")
     gpus = ", ".join(f"{k}: {v}" for k, v in summary.peak_gpus_by_type.items()) or "none"
     gh = sum(summary.gpu_hours_by_type.values())
     console.print(f"peak GPUs {summary.peak_gpus} ({gpus}); GPU-hours {gh:.1f}; "
