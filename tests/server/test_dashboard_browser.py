@@ -56,7 +56,7 @@ def test_dashboard_in_chromium(live_server):
     base, key = live_server
     client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=30)
     first = _invoke(client, 3)
-    with browser_page() as (page, errors):
+    with browser_page(viewport=(1024, 768)) as (page, errors):
         page.add_init_script(f"sessionStorage.setItem('murakkab-key', {json.dumps(key)})")
         page.goto(f"{base}/dashboard?refresh=300")
         page.wait_for_selector("#jobs tbody tr[data-job]")
@@ -68,8 +68,16 @@ def test_dashboard_in_chromium(live_server):
         page.wait_for_function("n => document.querySelectorAll('#jobs tbody tr').length === n", arg=5)
         arrivals_after = page.eval_on_selector("#chart-rate", "e => JSON.parse(e.dataset.values)")
         tiers = page.eval_on_selector_all("#tiers tbody tr", "els => els.map(e => [...e.cells].map(c => c.textContent))")
+        # a video job's step lines are long: the recent-jobs table wraps them, the page stays one screen wide
+        client.post("/v1/workflows/video_qa/invoke", json={"inputs": {"video": "clip.mp4", "question": "why?"},
+                                                           "tier": "accuracy:good"})
+        page.wait_for_function("n => document.querySelectorAll('#jobs tbody tr').length === n", arg=6)
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        ticks = page.eval_on_selector_all("#chart-rate text.tick", "els => els.map(e => e.textContent)")
         screenshot(page, "dashboard")
     assert errors == []
+    assert widths[0] <= widths[1], f"page is {widths[0]} px wide in a {widths[1]} px window"
+    assert ticks[0] == "-290 s" and ticks[-1] == "now"      # 30 bins of 10 s: the oldest ends 290 s before now
     assert {r[0] for r in rows} == set(first)
     for rid, wh in rows:
         res = client.get(f"/v1/jobs/{rid}").json()["result"]
