@@ -25,7 +25,9 @@ async def in_daemon_thread(fn, *args):
         try:
             result = fn(*args)
         except BaseException as exc:  # noqa: BLE001 - handed to the awaiting request
-            loop.call_soon_threadsafe(lambda: future.done() or future.set_exception(exc))
+            # bind exc now: Python unbinds an except clause's name when the block ends, and the callback
+            # runs later on the loop (a late NameError there left the request waiting for ever)
+            loop.call_soon_threadsafe(lambda e=exc: future.done() or future.set_exception(e))
         else:
             loop.call_soon_threadsafe(lambda: future.done() or future.set_result(result))
 
