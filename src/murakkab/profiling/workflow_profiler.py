@@ -202,6 +202,11 @@ def profile_workflow(workflow_name: str, dataset: Dataset, backends_path: Path, 
     if len(workflow.inputs) != 1 or next(iter(workflow.inputs.values())) != "text":
         raise MurakkabError(f"workflow '{workflow_name}' does not take one text input; the workflow profiler feeds "
                             "each dataset question as the workflow's text input")
+    for task, node in workflow.tasks.items():
+        ex = catalog.executors[node.candidates[0].executor]
+        if not ex.uses_models or ex.tool:
+            raise MurakkabError(f"workflow '{workflow_name}' has a tool step ('{task}', {ex.name}); the workflow "
+                                "profiler runs workflows whose every step is a model call, e.g. reasoning")
     knobs, models = parse_config(workflow, catalog, config)
     backends = load_backends(backends_path)
     for m in set(models.values()):
