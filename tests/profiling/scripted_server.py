@@ -4,7 +4,7 @@ Every request streams `max_tokens` one-token chunks: the first at TTFT after the
 then one every TPOT, each scheduled on the absolute clock (start + TTFT + k x TPOT) so that delays
 do not add up; the usage chunk reports the tokens sent. Modes: "ok"; "ignore-max-tokens" (sends 3x
 the asked tokens); "ignore-eos" (stops after a quarter of them with finish_reason "stop");
-"fail-after=N" (requests after the N-th answer HTTP 500). Run as its own process (its event loop must
+"fail-after=N" (chat requests after the N-th answer HTTP 500). Run as its own process (its event loop must
 not share a CPU thread with the client's): python -m tests.profiling.scripted_server PORT TTFT TPOT MODE
 """
 
@@ -46,7 +46,8 @@ def make_app(ttft: float, tpot: float, mode: str):
             raw += msg.get("body", b"")
             if not msg.get("more_body"):
                 break
-        state["hits"] += 1
+        if path == "/v1/chat/completions":
+            state["hits"] += 1
         if path != "/v1/chat/completions" or (fail_after is not None and state["hits"] > fail_after):
             await send({"type": "http.response.start", "status": 500 if path.endswith("completions") else 404,
                         "headers": []})

@@ -26,7 +26,7 @@ def test_the_walk_through_runs_as_written(tmp_path):
     section = text[text.index("<!-- loop:start -->"):text.index("<!-- loop:end -->")]
     [script] = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)
     write_tiny_llama(str(tmp_path / "my-model.gguf"))
-    env = {**os.environ, "LLAMA_PORT": str(free_port()), "MURAKKAB_PORT": str(free_port()), "COLUMNS": "250",
+    env = {**os.environ, "LLAMA_PORT": str(free_port()), "MURAKKAB_PORT": str(free_port()), "COLUMNS": "1000",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("MURAKKAB_CATALOG", None)
     r = subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,

@@ -184,7 +184,7 @@ async def measure_point(settings: PointSettings, workload: Workload, concurrency
 def summarise(samples: list[Sample], concurrency: int, t0: float, t1: float, rates: list[float], capped: bool,
               e0: dict | None, e1: dict | None) -> PointResult:
     """A PointResult from the samples of a point and its steady phase [t0, t1)."""
-    from murakkab.energy.nvml import energy_between_wh
+    from murakkab.profiling.gpu_energy import energy_between_j
     gaps = []
     for s in samples:
         k = s.tokens_per_chunk or 1.0
@@ -202,8 +202,7 @@ def summarise(samples: list[Sample], concurrency: int, t0: float, t1: float, rat
         arrivals.extend(s.chunk_times)
         weights.extend([s.tokens_per_chunk] * len(s.chunk_times))
     tokens = tokens_in_window(arrivals, weights, t0, t1)
-    wh = energy_between_wh(e0, e1)
-    energy = None if wh is None else wh * 3600.0
+    energy = energy_between_j(e0, e1)
     finished = [s for s in samples if s.error is None and s.end is not None]
     return PointResult(
         concurrency=concurrency, windows=len(rates), steady_s=steady, throughput_tok_s=statistics.fmean(rates),

@@ -196,7 +196,7 @@ def profile_model(run: ModelRun, progress=None) -> tuple[list[PointResult], Path
     """Measure every missing point of `run`; (points, CSV path, concurrencies kept from an earlier run).
 
     Each point is saved as soon as it finishes, and the CSV rewritten, so an interruption keeps them."""
-    from murakkab.energy.nvml import read_energy_mj
+    from murakkab.profiling.gpu_energy import read_energy_mj
     info = probe(run.settings)
     run_dir = run.out / "runs" / _slug(run.key)
     fp = _fingerprint(run)
