@@ -18,6 +18,8 @@ FORBIDDEN = {
     "server": ("sim",),
     "instance": ("sim", "runtime", "server", "optimizer"),
     "policy": ("sim", "runtime", "server", "instance"),
+    # the profilers read catalog/, profiles/, spec/; the workflow profiler runs the runtime, nothing else
+    "profiling": ("sim", "server", "optimizer", "instance", "policy"),
 }
 
 

@@ -36,19 +36,21 @@ def catalog_tables():
         knobs = "; ".join(f"{k}={v}" for k, v in e.knobs.items())
         exe.add_row(e.name, e.kind, e.capability, knobs, ", ".join(e.models or e.placements))
     mod = Table(title="Models")
-    for col in ("id", "params (total/active B)", "modality", "precision", "weights GB", "profiles"):
+    for col in ("id", "params (total/active B)", "modality", "precision", "weights GB", "profiles", "origin"):
         mod.add_column(col)
     for m in cat.models.values():
         mod.add_row(m.id, f"{m.total_params_b:g}/{m.active_params_b:g}", ",".join(m.modality), m.precision,
-                    f"{m.memory_gb:.0f}", f"{m.profile_basis}: {m.profiled_as}")
+                    f"{m.memory_gb:.0f}", f"{m.profile_basis}: {m.profiled_as}", cat.origin("model", m.id))
     hw = Table(title="Hardware")
-    for col in ("name", "kind", "memory GB", "TDP W", "idle W", "$/h", "per node", "node kW max/idle"):
+    for col in ("name", "kind", "memory GB", "TDP W", "idle W", "$/h", "per node", "node kW max/idle", "origin"):
         hw.add_column(col)
     for h in cat.hardware.values():
         hw.add_row(h.name, h.kind, f"{h.memory_gb:g}", f"{h.tdp_w:g}", "unknown" if h.idle_w is None else f"{h.idle_w:g}",
                    f"{h.price_usd_per_hour:.2f}", str(h.units_per_node),
-                   f"{h.node_max_kw:g}/{'unknown' if h.node_idle_kw is None else f'{h.node_idle_kw:g}'}")
-    return [readable(t) for t in (caps, exe, mod, hw)]
+                   f"{h.node_max_kw:g}/{'unknown' if h.node_idle_kw is None else f'{h.node_idle_kw:g}'}",
+                   cat.origin("hardware", h.name))
+    from murakkab.profiling.cli import user_profile_table
+    return [readable(t) for t in (caps, exe, mod, hw)] + [t for t in (user_profile_table(cat),) if t is not None]
 
 
 @app.command()
@@ -239,6 +241,7 @@ from murakkab.report.cli import register as _register_report  # noqa: E402  (mat
 _register_report(app)
 
 from murakkab.orchestrator.cli import register as _reg_compile; _reg_compile(app)  # noqa: E402,E702 (compile)
+from murakkab.profiling.cli import register as _register_profiling; _register_profiling(app)  # noqa: E402,E702
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -66,9 +66,11 @@ def write_tiny_llama(path: str, *, n_embd: int = 64, n_layer: int = 2, n_head: i
 
 
 @contextmanager
-def tiny_llama_server(directory, *, n_ctx: int = 2048):
+def tiny_llama_server(directory, *, n_ctx: int = 2048, extra: tuple[str, ...] = ()):
     """Write the tiny model into `directory`, serve it with llama-cpp-python's OpenAI-compatible
-    server on a free loopback port (alias 'tiny'), yield its /v1 base URL, and stop it after."""
+    server on a free loopback port (alias 'tiny'), yield its /v1 base URL, and stop it after.
+    `extra`: more server flags (e.g. ('--interrupt_requests', 'False') so concurrent streams queue
+    instead of the newest cutting the running one off)."""
     import httpx
 
     from tests.server.live import free_port
@@ -78,7 +80,7 @@ def tiny_llama_server(directory, *, n_ctx: int = 2048):
     log_path = os.path.join(str(directory), "server.log")
     log = open(log_path, "w")
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", str(n_ctx), "--model_alias", "tiny"],
+                             "--port", str(port), "--n_ctx", str(n_ctx), "--model_alias", "tiny", *extra],
                             stdout=log, stderr=log, start_new_session=True)
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 90

@@ -32,7 +32,7 @@ def test_preferences_and_knobs_narrow_candidates():
     assert c.models == ("qwen3-8b", "qwen3-14b", "qwen3-32b", "qwen3-30b-a3b-thinking", "nemotron-nano-9b-v2",
                         "gpt-oss-20b")
     assert c.knobs == {"samples": (5,)}
-    assert c.hardware == ("H100-80GB", "H100-80GB-CAP70", "H200-141GB", "B200-180GB")
+    assert c.hardware == ("H100-80GB", "H100-80GB-CAP70", "H200-141GB", "B200-180GB", "CPU-64C")
     assert wf.tasks["solve"].preferred_models == ("qwen3-32b",)
     assert wf.tasks["solve"].line == 4
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
@@ -32,6 +32,13 @@ class Catalog:
     executors: dict[str, Executor]
     models: dict[str, Model]
     hardware: dict[str, Hardware]
+    # ("model" | "hardware", key) -> where a user-catalogue entry came from (absent: packaged)
+    origins: dict[tuple[str, str], str] = field(default_factory=dict)
+    user_dir: str | None = None
+
+    def origin(self, kind: str, key: str) -> str:
+        """'packaged', or the user file (and row) an entry came from, saying if it replaces a packaged one."""
+        return self.origins.get((kind, key), "packaged")
 
     # ---- lookups with helpful errors -------------------------------------------------------
     def capability(self, name: str) -> Capability:
@@ -82,8 +89,56 @@ def _parse_port(spec) -> Port:
     return Port(type=spec) if isinstance(spec, str) else Port(**spec)
 
 
-@cache
 def load_catalog() -> Catalog:
+    """The catalogue: the packaged one, with the selected user catalogue (MURAKKAB_CATALOG, see
+    catalog/user.py) layered over it. Cached per user directory."""
+    from murakkab.catalog.user import active_user_dir
+    return _layered(active_user_dir())
+
+
+@cache
+def _layered(user_dir: str | None) -> Catalog:
+    return build_catalog(user_dir)
+
+
+def build_catalog(user_dir: str | None) -> Catalog:
+    """The packaged catalogue with the user catalogue at `user_dir` over it, read now (not cached):
+    for checking a directory being written."""
+    packaged = _packaged()
+    if user_dir is None:
+        return packaged
+    from murakkab.catalog.user import read_user_catalog
+    user = read_user_catalog(user_dir)
+    origins: dict[tuple[str, str], str] = {}
+    models = dict(packaged.models)
+    for mid, m in user.models.items():
+        origins[("model", mid)] = user.model_rows[mid] + (" (replaces the packaged entry)" if mid in models else "")
+        models[mid] = m
+    hardware = dict(packaged.hardware)
+    for name, h in user.hardware.items():
+        origins[("hardware", name)] = user.hardware_rows[name] + (" (replaces the packaged row)" if name in hardware
+                                                                   else "")
+        hardware[name] = h
+    executors = dict(packaged.executors)
+    for mid, names in user.serves.items():
+        for ex in names:
+            if ex not in executors:
+                raise CatalogError(f"{user.model_rows[mid]}: unknown executor '{ex}' in 'executors' "
+                                   f"({did_you_mean(ex, executors)})")
+            e = executors[ex]
+            if not e.uses_models:
+                raise CatalogError(f"{user.model_rows[mid]}: executor '{ex}' is a {e.kind} executor and serves no "
+                                   "models (fix: name an llm or composition executor)")
+            if mid not in e.models:
+                executors[ex] = e.model_copy(update={"models": [*e.models, mid]})
+    catalog = Catalog(types=packaged.types, capabilities=packaged.capabilities, executors=executors,
+                      models=models, hardware=hardware, origins=origins, user_dir=user.dir)
+    catalog.check()
+    return catalog
+
+
+@cache
+def _packaged() -> Catalog:
     """The packaged catalogue (cached: it is immutable)."""
     caps_doc = _read_yaml("capabilities.yaml")
     capabilities = {

@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 KnobValue = Union[int, str]
 
+# Bytes per weight parameter by precision (float32: e.g. a GGUF file of f32 tensors).
+BYTES_PER_PARAM = {"float32": 4.0, "bfloat16": 2.0, "float16": 2.0, "fp8": 1.0, "int8": 1.0, "mxfp4": 0.5, "int4": 0.5}
+
 
 class Port(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -69,8 +72,7 @@ class Model(BaseModel):
     @property
     def memory_gb(self) -> float:
         """Weight memory in GB (derived: parameters x bytes per parameter; KV cache excluded)."""
-        bytes_per_param = {"bfloat16": 2.0, "float16": 2.0, "fp8": 1.0, "mxfp4": 0.5}[self.precision]
-        return self.total_params_b * bytes_per_param
+        return self.total_params_b * BYTES_PER_PARAM[self.precision]
 
 
 class Hardware(BaseModel):

@@ -21,6 +21,7 @@ from typing import Literal
 import yaml
 
 from murakkab.catalog import load_catalog
+from murakkab.catalog.user import active_user_dir
 from murakkab.errors import MurakkabError
 from murakkab.optimizer import milp
 from murakkab.optimizer.milp import Stop
@@ -162,7 +163,7 @@ def _models(req: PlanRequest, latency_copies: bool = False, budgets: bool = True
                 out[w] = with_latency_copies(out[w])
         else:
             out[w] = _cached_model(base_workflow(w), req.latency_quantile, req.capacity_percentile,
-                                   tuple(sorted(allowed)) if allowed else None, latency_copies)
+                                   tuple(sorted(allowed)) if allowed else None, latency_copies, active_user_dir())
     return out
 
 
@@ -179,9 +180,12 @@ def _profiled_as(req: PlanRequest, name: str) -> str:
 
 @cache
 def _cached_model(workflow: str, latency_quantile: float, capacity_percentile: str,
-                  allowed: tuple[str, ...] | None, latency_copies: bool = False) -> WorkflowModel:
+                  allowed: tuple[str, ...] | None, latency_copies: bool = False,
+                  user_catalog: str | None = None) -> WorkflowModel:
+    """`user_catalog` (the selected user catalogue directory) keys the cache: its profiles change the model."""
     if latency_copies:
-        return with_latency_copies(_cached_model(workflow, latency_quantile, capacity_percentile, allowed))
+        return with_latency_copies(_cached_model(workflow, latency_quantile, capacity_percentile, allowed,
+                                                 user_catalog=user_catalog))
     return workflow_model(workflow, latency_quantile=latency_quantile, capacity_percentile=capacity_percentile,
                           hardware_allowed=set(allowed) if allowed else None)
 
@@ -191,7 +195,7 @@ def tiers_for(workflow: str | LogicalWorkflow, profiles: str | None = None) -> l
     is not built in is given with `profiles`, the profiled workflow whose profiles it reuses."""
     if isinstance(workflow, LogicalWorkflow):
         return derive_tiers(workflow_model(workflow, profiles=profiles))
-    return derive_tiers(_cached_model(workflow, 0.99, "p90", None))
+    return derive_tiers(_cached_model(workflow, 0.99, "p90", None, user_catalog=active_user_dir()))
 
 
 @cache

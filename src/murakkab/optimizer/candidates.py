@@ -37,7 +37,10 @@ class ModelPool:
 
     @property
     def power_busy_w(self) -> float:
-        """Measured power of the instance at its operating point (model_pools keeps known power only)."""
+        """Measured power of the instance at its operating point; for a CPU host profiled without an
+        energy counter, the node's maximum power from its hardware row (an upper bound; see model_pools)."""
+        if self.point.power_w is None:
+            return cpu_busy_w(self.hardware) * self.units
         return self.point.power_w
 
     @property
@@ -94,6 +97,12 @@ def idle_w(hw: Hardware) -> float | None:
     return hw.idle_w
 
 
+def cpu_busy_w(hw: Hardware) -> float:
+    """Busy power of a CPU node whose profile has no measured power: the node's maximum from its
+    hardware row (an upper bound, labelled an estimate wherever a plan uses it)."""
+    return hw.node_max_kw * 1000.0
+
+
 def prefill_seconds(input_tokens: float, active_params_b: float, hw: Hardware, gpus: int) -> float:
     """Estimated TTFT: 2 x active parameters FLOPs per prompt token at `prefill_mfu` of peak."""
     acc = _accelerators()
@@ -126,6 +135,8 @@ def model_pools(model_id: str, basis: str, profiles: list[ModelProfile], catalog
 
     Points with unknown power, and hardware with unknown idle or node power, are left out: a plan
     must be able to account for its energy (see `excluded_hardware` for the note a plan carries).
+    The exception is a CPU host (a user's llama.cpp box profiled without an energy counter): its
+    busy power is the node's maximum from the hardware row, and the pool's basis says "+power-estimate".
     """
     workload = pick_workload(profiles, capability, mean_output_tokens)
     pools = []
@@ -140,9 +151,11 @@ def model_pools(model_id: str, basis: str, profiles: list[ModelProfile], catalog
             continue
         derived = any(pt.source.basis == "derived" for pt in prof.points) and hw.name == "A100-80GB"
         for pt in prof.points:
-            if pt.power_w is None:
+            if pt.power_w is None and hw.kind != "cpu":
                 continue
             label = basis if not derived else ("derived" if basis == "measured" else f"derived+{basis}")
+            if pt.power_w is None:
+                label += "+power-estimate"
             pid = str(PoolId(model_id, prof.key.label(), pt.max_num_seqs))
             pools.append(ModelPool(id=pid, model=model_id, profile=prof, point=pt, basis=label, hardware=hw,
                                    power_idle_w=idle * prof.key.gpus,

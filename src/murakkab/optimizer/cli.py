@@ -147,6 +147,7 @@ def plan(
                                                                  "plan by then is kept."),
     out: Optional[Path] = typer.Option(None, help="Write the Plan JSON here."),
     json_out: bool = typer.Option(False, "--json", help="Print the Plan JSON on stdout instead of tables."),
+    hardware: list[str] = typer.Option([], help="Plan only on this hardware (CPU nodes stay allowed); repeat."),
 ) -> None:
     """Plan models, knobs, hardware, operating points and instance counts for the demand."""
     from murakkab.optimizer import InfeasiblePlan, PlanRequest, make_plan
@@ -158,7 +159,7 @@ def plan(
             raise MurakkabError(f"unknown policy '{policy}' (fix: joint, per-workflow or static)")
         req = PlanRequest(demand=demand_of(rate, standard, scale, trace, window_min, trace_chat, slots), objective=objective,
                           policy=policy, budgets=budgets_of(budget), cost_budget_usd=cost_budget, pue=pue,
-                          epoch_s=epoch_min * 60.0, time_limit_s=time_limit,
+                          epoch_s=epoch_min * 60.0, time_limit_s=time_limit, hardware=tuple(hardware) or None,
                           static_baseline=None if static_baseline is None else load_static_baseline(static_baseline),
                           tiers=None if tiers_file is None else load_tiers(tiers_file))
         with working("planning"):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from murakkab.catalog import load_catalog
 from murakkab.optimizer import milp
-from murakkab.optimizer.candidates import ModelPool
+from murakkab.optimizer.candidates import ModelPool, idle_w, node_overhead_w
 from murakkab.plan import Plan, PlanTotals, Pool, PoolUser, Route, RouteVariant, SolveInfo, StepPlan
 from murakkab.plan.ids import PoolId, RouteKey
 from murakkab.plan.schema import PoolShare
@@ -170,6 +170,24 @@ def _totals(req, pools: list[Pool], routes: list[Route], catalog) -> PlanTotals:
                       accuracy_percent_avg=acc)
 
 
+def _user_catalogue_notes(user_dir: str, used_pools, configs) -> set[str]:
+    """What the plan takes from the user catalogue (catalog/user.py), and which packaged entries it replaces."""
+    from murakkab.profiles.store import load_profiles
+    replaced = load_profiles().replaced
+    notes = set()
+    for src in used_pools:
+        if isinstance(src, ModelPool) and src.point.source.file.startswith(user_dir):
+            label = src.profile.key.label()
+            notes.add(f"{src.model} on {src.hardware.name}: user catalogue profile {src.point.source.file} row "
+                      f"{src.point.source.row}" + (" (replaces the packaged profile)"
+                                                   if any(label in r for r in replaced) else ""))
+    for cfg in configs:
+        acc = cfg.profile.accuracy_source
+        if acc.file.startswith(user_dir):
+            notes.add(f"{cfg.id}: user catalogue workflow profile {acc.file} row {acc.row}")
+    return notes
+
+
 def build_plan(req, parts, started: float, plan_id: str) -> Plan:
     """`parts`: (Assembled, Solution) pairs; several for the per-workflow policy (pools not shared)."""
     catalog = load_catalog()
@@ -193,7 +211,10 @@ def build_plan(req, parts, started: float, plan_id: str) -> Plan:
         cost = {pid: prob.pools[pid].price_usd_per_hour * epoch_h * n for pid, n in sol.instances.items()}
         pools += _plan_pools(asm, sol, loads, pid_of, notes)
         routes += [_plan_route(req, asm, sol, g, loads, energy, cost, pid_of) for g in prob.groups]
-    unknown_idle = [h.name for h in catalog.hardware.values() if h.idle_w is None or h.node_idle_kw is None]
+        if catalog.user_dir:
+            notes |= _user_catalogue_notes(catalog.user_dir, [asm.pools[pid] for pid in sol.instances],
+                                           [loads.chosen[g.id] for g in prob.groups])
+    unknown_idle = [h.name for h in catalog.hardware.values() if idle_w(h) is None or node_overhead_w(h) is None]
     if unknown_idle:
         notes.add(f"left out (idle or node power unknown, so energy cannot be accounted): {', '.join(unknown_idle)}")
     return Plan(plan_id=plan_id, created_unix=started, policy=req.policy, objective=req.objective, epoch_s=req.epoch_s,

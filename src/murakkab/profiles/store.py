@@ -26,6 +26,8 @@ class ProfileStore:
     tool_profiles: tuple[ToolProfile, ...]
     workflow_profiles: tuple[WorkflowConfigProfile, ...]
     catalog: object  # murakkab.catalog.Catalog (kept untyped to keep this import light)
+    # user-catalogue profiles that replace packaged ones with the same key (labels, for plans' notes)
+    replaced: tuple[str, ...] = ()
 
     def for_model(self, model_id: str) -> ModelLookup:
         """Profiles of a catalogue model, resolved through its `profiled_as` id."""
@@ -58,15 +60,50 @@ def check_unique_keys(profiles: list[ModelProfile]) -> None:
         seen[p.key] = p
 
 
-@cache
 def load_profiles() -> ProfileStore:
-    """Every packaged profile (cached: packaged data is immutable)."""
+    """Every packaged profile, with the selected user catalogue's profiles layered over them
+    (catalog/user.py; a user profile replaces a packaged one with the same key). Cached per user directory."""
+    from murakkab.catalog.user import active_user_dir
+    return _layered(active_user_dir())
+
+
+@cache
+def _layered(user_dir: str | None) -> ProfileStore:
+    packaged = _packaged()
+    if user_dir is None:
+        return packaged
+    from pathlib import Path
+
     from murakkab.catalog import load_catalog
+    from murakkab.catalog.user import MODEL_PROFILES_FILE, WORKFLOW_PROFILES_FILE
+    from murakkab.profiles.user import read_model_profiles, read_workflow_profiles, workflow_key
+    catalog = load_catalog()
+    d = Path(user_dir)
+    user_models = read_model_profiles(d / MODEL_PROFILES_FILE, catalog) if (d / MODEL_PROFILES_FILE).is_file() else []
+    user_flows = read_workflow_profiles(d / WORKFLOW_PROFILES_FILE, catalog) \
+        if (d / WORKFLOW_PROFILES_FILE).is_file() else []
+    user_keys = {p.key for p in user_models}
+    flow_keys = {workflow_key(p) for p in user_flows}
+    replaced = [f"model profile {p.key.label()}" for p in packaged.model_profiles if p.key in user_keys]
+    replaced += [f"workflow profile {p.workflow} knobs={p.knobs} models={p.models}"
+                 for p in packaged.workflow_profiles if workflow_key(p) in flow_keys]
+    return ProfileStore(
+        model_profiles=tuple(p for p in packaged.model_profiles if p.key not in user_keys) + tuple(user_models),
+        tool_profiles=packaged.tool_profiles,
+        workflow_profiles=tuple(p for p in packaged.workflow_profiles if workflow_key(p) not in flow_keys)
+        + tuple(user_flows),
+        catalog=catalog, replaced=tuple(replaced))
+
+
+@cache
+def _packaged() -> ProfileStore:
+    """Every packaged profile (cached: packaged data is immutable)."""
+    from murakkab.catalog.load import _packaged as packaged_catalog
     from murakkab.profiles.mlenergy import load_mlenergy
     from murakkab.profiles.splitwise import load_splitwise
     from murakkab.profiles.tools import load_tool_profiles
     from murakkab.profiles.workflow import load_workflow_profiles
-    catalog = load_catalog()
+    catalog = packaged_catalog()
     # ML.ENERGY repeats three configurations: averaged explicitly (see mlenergy module docstring)
     from murakkab.profiles.derive import derive_a100_profiles
     measured = load_mlenergy(repeats="mean")

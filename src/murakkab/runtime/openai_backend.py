@@ -124,6 +124,7 @@ class RemoteInstance:
         usage = None
         chunks = 0
         finished = False
+        reason = None
         try:
             async with self.client().stream("POST", f"{ep.base_url}/chat/completions", json=body,
                                             headers=ep.headers()) as resp:
@@ -159,6 +160,7 @@ class RemoteInstance:
                                     req.on_token(delta)
                         if choice.get("finish_reason"):
                             finished = True
+                            reason = choice["finish_reason"]
         except BackendError:
             raise
         except httpx.HTTPError as exc:
@@ -168,6 +170,10 @@ class RemoteInstance:
                                f"(connection closed mid-stream after {chunks} chunks)")
         t_in = int(usage.get("prompt_tokens", 0)) if usage else 0
         t_out = int(usage.get("completion_tokens", chunks)) if usage else chunks
+        if not usage and reason == "length" and req.max_tokens and chunks >= req.max_tokens:
+            # stopped at the limit: exactly max_tokens were generated (llama.cpp sometimes splits one
+            # token's bytes over several chunks, so the chunk count would over-count)
+            t_out = req.max_tokens
         return "".join(parts), t_in, t_out
 
     async def _transcribe(self, req: CallRequest) -> tuple[str, int, int]:

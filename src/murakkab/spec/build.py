@@ -186,9 +186,9 @@ class _Checker:
             if e.uses_models and not models:
                 excluded.append(f"{e.name} (all its models forbidden)")
                 continue
-            # Tools run where they have placements; models run on GPUs (every model profile in the
-            # catalogue's data is a GPU measurement; the CPU node type exists for tools).
-            kinds = e.placements if e.kind == "tool" else ("gpu",)
+            # Tools run where they have placements; models on GPUs or CPU hosts (a model runs only
+            # where it has a profile: the packaged ones are GPU measurements, a user's may be a CPU's).
+            kinds = e.placements if e.kind == "tool" else ("gpu", "cpu")
             hardware = tuple(h.name for h in allowed_hw if h.kind in kinds)
             if not hardware:
                 excluded.append(f"{e.name} (all its hardware forbidden)")
