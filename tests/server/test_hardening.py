@@ -120,3 +120,18 @@ def test_unreachable_and_failing_backends_do_not_leak_their_address(tmp_path):
         r = c.post("/v1/workflows/reasoning/invoke", json={"inputs": {"problem": "2+2"}, "tier": "accuracy:good"})
         assert r.status_code == 503 and "cannot connect" in r.text
         assert str(gone.port) not in r.text and "127.0.0.1" not in r.text
+
+
+def test_a_failed_composite_answers_with_its_failed_steps_status_not_500(tmp_path):
+    # the matcher composes one reasoning step; its backend refuses the call with a 400, which is the
+    # client's to fix exactly as on invoke (was a blanket 500 on both composite surfaces)
+    with FaultyServer("400") as backend, TestClient(create_app(_remote(tmp_path, backend))) as c:
+        r = c.post("/v1/requests", json={"query": "solve this math problem: what is 2+2?", "data": {}})
+        assert r.status_code == 400, r.text
+        body = r.json()
+        assert body["error"]["type"] == "backend_rejected" and body["result"]["status"] == "failed"
+        chat = c.post("/v1/chat/completions", json={"model": "auto", "messages": [
+            {"role": "user", "content": "solve this math problem: what is 2+2?"}]})
+        assert chat.status_code == 400, chat.text
+        for text in (r.text, chat.text):
+            assert "127.0.0.1" not in text and str(backend.port) not in text

@@ -10,7 +10,7 @@ import re
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from murakkab.runtime.composite import output_text
+from murakkab.runtime.composite import CompositeResult, CompositeStepResult, output_text
 from murakkab.runtime.results import RequestResult
 from murakkab.runtime.service import BACKEND_REJECTED, BAD_INPUT, DEADLINE_EXCEEDED, NO_INSTANCE, Runtime
 
@@ -18,8 +18,9 @@ TERMINAL = ("completed", "failed", "cancelled")
 _BACKEND_STATUS = re.compile(re.escape(BACKEND_REJECTED) + r" \(HTTP (\d{3})\)")
 
 
-def failure_status(res: RequestResult, shutting_down: bool = False) -> tuple[int, str]:
-    """(HTTP status, error type) of a request that did not complete. A backend's refusal of the
+def failure_status(res: RequestResult | CompositeStepResult, shutting_down: bool = False) -> tuple[int, str]:
+    """(HTTP status, error type) of a request, or a composite's step, that did not complete (only its
+    `status` and `error` are read). A backend's refusal of the
     request (400, 413, 422) is the client's to fix and keeps its code; other backend 4xx (a wrong key
     or model name in the backends file) are the operator's: 502."""
     error = res.error or ""
@@ -48,6 +49,15 @@ def result_response(res: RequestResult, rid: str, shutting_down: bool = False) -
         message = "the server is shutting down; the request is journalled and runs again when it restarts"
     return JSONResponse({"error": {"type": kind, "message": message, "job_id": rid}, "result": body},
                         status_code=code, headers={"X-Request-Id": rid})
+
+
+def composite_failure_response(res: CompositeResult, shutting_down: bool = False) -> JSONResponse:
+    """A composite that failed answers with its failed step's status (the rule of `failure_status`:
+    a backend's 4xx stays the client's, a deadline is 504, ...), not a blanket 500."""
+    failed = next((s for s in res.steps if s.status in ("failed", "cancelled")), None)
+    code, kind = failure_status(failed, shutting_down) if failed is not None else (500, "request_failed")
+    return JSONResponse({"error": {"type": kind, "message": res.error, "composite_id": res.composite_id},
+                         "result": res.model_dump(mode="json")}, status_code=code)
 
 
 def as_text(output) -> str:

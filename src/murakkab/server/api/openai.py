@@ -23,7 +23,8 @@ from murakkab.runtime.journal import Tenant
 from murakkab.runtime.service import Runtime
 from murakkab.server.auth import Access
 from murakkab.server.models import ChatBody
-from murakkab.server.replies import as_text, failure_status, result_response, wait_unless_gone
+from murakkab.server.replies import (as_text, composite_failure_response, failure_status, result_response,
+                                    wait_unless_gone)
 
 
 def chat_input(wf) -> str | None:
@@ -109,8 +110,7 @@ async def _chat_auto(rt: Runtime, t: Tenant, body: ChatBody, tier: str):
         raise MurakkabError("messages need at least one user message with content")
     res = await run_composite(rt, t.name, users[-1], {}, tier, max_concurrency=t.max_concurrency)
     if res.status != "completed":
-        return JSONResponse({"error": {"type": "request_failed", "message": res.error},
-                             "result": res.model_dump(mode="json")}, status_code=500)
+        return composite_failure_response(res, rt.shutting_down)
     text = output_text(res.output)
     extra = {"energy_wh": res.energy_wh, "cost_usd": res.cost_usd, "latency_s": res.latency_s,
              "request_ids": [s.request_id for s in res.steps], "dag": res.dag, "decomposed_by": res.decomposed_by,

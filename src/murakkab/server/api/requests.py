@@ -17,7 +17,7 @@ from murakkab.runtime.journal import Tenant
 from murakkab.runtime.service import Runtime
 from murakkab.server.auth import Access
 from murakkab.server.models import IDEMPOTENCY_KEY, ComposeBody, InvokeBody
-from murakkab.server.replies import TERMINAL, result_response, sse, wait_unless_gone
+from murakkab.server.replies import TERMINAL, composite_failure_response, result_response, sse, wait_unless_gone
 
 
 def router(rt: Runtime, access: Access) -> APIRouter:
@@ -45,7 +45,9 @@ def router(rt: Runtime, access: Access) -> APIRouter:
         """A request naming no workflow: decomposed into registered workflows (see runtime/composite.py)."""
         res = await run_composite(rt, t.name, body.query, body.data, body.tier, slo_s=body.slo_s,
                                   max_concurrency=t.max_concurrency)
-        return JSONResponse(res.model_dump(mode="json"), status_code=200 if res.status == "completed" else 500)
+        if res.status != "completed":
+            return composite_failure_response(res, rt.shutting_down)
+        return JSONResponse(res.model_dump(mode="json"))
 
     def own_row(rid: str, t: Tenant):
         row = rt.journal.request(rid)
