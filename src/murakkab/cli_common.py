@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 from rich.console import Console
@@ -22,18 +21,21 @@ def fail(exc: Exception) -> NoReturn:
 
 
 def _click_modules() -> list:
-    """click, and the copy of it that newer typer releases carry (typer._click): either raises."""
-    mods = [click]
-    try:
-        from typer import _click as vendored
-        mods.append(vendored)
-    except ImportError:            # typer before it carried its own click
-        pass
+    """The click that typer runs on: newer typer releases carry their own copy (typer._click) and no
+    longer install click; older ones use the click package. Both are taken where both exist (either
+    may raise), and neither is required: the base install of murakkab has only what typer brings."""
+    mods = []
+    for name in ("typer._click", "click"):
+        try:
+            mods.append(__import__(name, fromlist=["exceptions"]))
+        except ImportError:
+            pass
     return mods
 
 
 _CLICK_ERRORS = tuple({m.exceptions.ClickException for m in _click_modules()})
-_CLICK_ABORTS = tuple({typer.Abort, click.exceptions.Abort})
+# typer.Abort is its click's Abort; the click package's own, where installed, may be another class
+_CLICK_ABORTS = tuple({typer.Abort, *(a for m in _click_modules() if (a := getattr(m.exceptions, "Abort", None)))})
 
 
 class OneLineErrors(TyperGroup):
